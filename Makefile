@@ -1,0 +1,59 @@
+# The two commands of the README are `make run` and `make test`; the rest are for operators.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+# The suite's services (override for your machine).
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cdt
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+TEST_ENV := DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) DEBUG=false \
+	SECRET_KEY=test-only-secret-key-0123456789abcdefghijklmnop ALLOWED_HOSTS=testserver,localhost,127.0.0.1 \
+	SECURE_SSL_REDIRECT=false
+
+.PHONY: install run test lint format worker beat web migrate bench bench-quick clean
+
+$(VENV)/.installed: pyproject.toml requirements.lock
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --disable-pip-version-check -c requirements.lock -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+## Serve the API on the embedded default (SQLite, in-process tasks) with the real map and demo data.
+run: install
+	@mkdir -p var
+	DEBUG=true $(PY) manage.py migrate --noinput -v 0
+	DEBUG=true $(PY) manage.py load_areas
+	DEBUG=true $(PY) manage.py seed_demo
+	DEBUG=true $(PY) manage.py runserver --noreload $(HOST):$(PORT)
+
+## Run the whole test suite on PostgreSQL and Redis.
+test: install
+	$(TEST_ENV) $(VENV)/bin/pytest --create-db $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+## Production-style processes (set DATABASE_URL, REDIS_URL, SECRET_KEY, ALLOWED_HOSTS first).
+web: install
+	$(VENV)/bin/gunicorn config.wsgi --bind $(HOST):$(PORT) --workers 2 --access-logfile -
+
+worker: install
+	$(VENV)/bin/celery -A config worker --loglevel INFO --concurrency 2
+
+beat: install
+	$(VENV)/bin/celery -A config beat --loglevel INFO --schedule var/celerybeat-schedule
+
+clean:
+	rm -rf var .pytest_cache

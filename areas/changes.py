@@ -1,0 +1,59 @@
+"""The changed-commune outbox: writers call commune_changed() inside their transaction.
+
+Coverage consumes the rows; nothing here imports coverage. Because the mark is a
+row written in the writer's own transaction, it is remembered even while Redis
+is down; the kick to the worker is only a hint sent after commit.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+logger = logging.getLogger(__name__)
+
+RECOMPUTE_TASK = "coverage.recompute_dirty"
+
+
+def communes_changed(commune_ids: Iterable[int]) -> None:
+    """Mark communes dirty in the current transaction (one statement), and kick the recompute after commit."""
+    ids = sorted({int(i) for i in commune_ids if i is not None})
+    if not ids:
+        return
+    now = timezone.now()
+    table = "areas_dirtycommune"
+    values = ", ".join(["(%s, 1, %s)"] * len(ids))
+    params: list = []
+    for commune_id in ids:
+        params += [commune_id, now]
+    # Sorted ids take the row locks in one order, so two writers cannot deadlock here.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (commune_id, generation, marked_at) VALUES {values} "
+            f"ON CONFLICT (commune_id) DO UPDATE "
+            f"SET generation = {table}.generation + 1, marked_at = EXCLUDED.marked_at",
+            params,
+        )
+    transaction.on_commit(_kick)
+
+
+def commune_changed(commune_id: int) -> None:
+    communes_changed([commune_id])
+
+
+def _kick() -> None:
+    """Ask the worker to recompute soon. Best effort: the beat sweep catches anything this misses."""
+    from config.celery import app
+
+    try:
+        if app.conf.task_always_eager:
+            task = app.tasks.get(RECOMPUTE_TASK)
+            if task is not None:
+                task.apply()
+        else:
+            app.send_task(RECOMPUTE_TASK, countdown=1)
+    except Exception as exc:  # Redis down: the row is committed and the sweep will find it
+        logger.warning("could not enqueue coverage recompute: %s", type(exc).__name__)

@@ -1,0 +1,184 @@
+"""Administrative units: Province, Commune, Hamlet, their source records and the changed-commune outbox."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+from accounts.scoping import Role, ScopedQuerySet
+
+MAP_2025 = dt.date(2025, 7, 1)
+
+
+class ProvinceKind(models.TextChoices):
+    PROVINCE = "tinh", "Tỉnh"
+    CITY = "thanh_pho", "Thành phố"
+
+
+class CommuneKind(models.TextChoices):
+    COMMUNE = "xa", "Xã"
+    WARD = "phuong", "Phường"
+    SPECIAL_ZONE = "dac_khu", "Đặc khu"
+
+
+class HamletKind(models.TextChoices):
+    THON = "thon", "Thôn"
+    TO_DAN_PHO = "to_dan_pho", "Tổ dân phố"
+    KHU_DAN_CU = "khu_dan_cu", "Khu dân cư"
+    KHU_PHO = "khu_pho", "Khu phố"
+    KHOM = "khom", "Khóm"
+    AP = "ap", "Ấp"
+    BAN = "ban", "Bản"
+    BUON = "buon", "Buôn"
+    LANG = "lang", "Làng"
+    XOM = "xom", "Xóm"
+    SOC = "soc", "Sóc"
+    OTHER = "other", "Khác"
+
+
+class UnitQuerySet(ScopedQuerySet):
+    def current(self, on: dt.date | None = None):
+        """Units valid on a day (today by default)."""
+        day = on or timezone.localdate()
+        return self.filter(Q(valid_to__isnull=True) | Q(valid_to__gt=day), valid_from__lte=day)
+
+
+class ValidityMixin(models.Model):
+    """A unit is valid from valid_from (inclusive) to valid_to (exclusive); null valid_to means still valid."""
+
+    valid_from = models.DateField(default=MAP_2025)
+    valid_to = models.DateField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class ProvinceQuerySet(UnitQuerySet):
+    scope_paths = {"province": "id"}
+
+
+class Province(ValidityMixin):
+    code = models.CharField(max_length=2)
+    name = models.CharField(max_length=100)
+    short_name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=16, choices=ProvinceKind.choices)
+    name_key = models.CharField(max_length=100, db_index=True)
+
+    objects = ProvinceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.UniqueConstraint(fields=["code"], condition=Q(valid_to__isnull=True), name="province_code_current"),
+            models.UniqueConstraint(fields=["code", "valid_from"], name="province_code_valid_from"),
+            models.CheckConstraint(condition=Q(code__regex=r"^[0-9]{2}$"), name="province_code_2_digits"),
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gt=F("valid_from")), name="province_valid_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class CommuneQuerySet(UnitQuerySet):
+    scope_paths = {"province": "province_id", "commune": "id"}
+
+
+class Commune(ValidityMixin):
+    code = models.CharField(max_length=5)
+    name = models.CharField(max_length=150)
+    short_name = models.CharField(max_length=150)
+    kind = models.CharField(max_length=16, choices=CommuneKind.choices)
+    province = models.ForeignKey(Province, on_delete=models.PROTECT, related_name="communes")
+    name_key = models.CharField(max_length=150, db_index=True)
+    name_folded = models.CharField(max_length=150, db_index=True)
+
+    objects = CommuneQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.UniqueConstraint(fields=["code"], condition=Q(valid_to__isnull=True), name="commune_code_current"),
+            models.UniqueConstraint(fields=["code", "valid_from"], name="commune_code_valid_from"),
+            models.CheckConstraint(condition=Q(code__regex=r"^[0-9]{5}$"), name="commune_code_5_digits"),
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gt=F("valid_from")), name="commune_valid_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class HamletQuerySet(UnitQuerySet):
+    scope_paths = {"province": "province_id", "commune": "commune_id"}
+    write_roles = frozenset({Role.PROVINCE_ADMIN, Role.COMMUNE_OFFICER})
+
+
+class Hamlet(ValidityMixin):
+    commune = models.ForeignKey(Commune, on_delete=models.PROTECT, related_name="hamlets")
+    # Denormalized from the commune so that a province scope is one indexed column.
+    province = models.ForeignKey(Province, on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(max_length=100)
+    name_key = models.CharField(max_length=100)
+    kind = models.CharField(max_length=16, choices=HamletKind.choices)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = HamletQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["commune_id", "name_key", "id"]
+        indexes = [models.Index(fields=["province", "commune"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["commune", "name_key"], condition=Q(active=True), name="hamlet_name_unique_in_commune"
+            ),
+            models.CheckConstraint(condition=~Q(name=""), name="hamlet_name_not_blank"),
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gt=F("valid_from")), name="hamlet_valid_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AreaSource(models.Model):
+    """Which dataset (and version) a load_areas run loaded, with what it changed."""
+
+    source = models.CharField(max_length=100)
+    version = models.CharField(max_length=50)
+    valid_from = models.DateField()
+    provinces = models.PositiveIntegerField()
+    communes = models.PositiveIntegerField()
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    loaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-loaded_at"]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.version}"
+
+
+class DirtyCommune(models.Model):
+    """The changed-commune outbox: a row means "recompute this commune's figures".
+
+    Writers upsert it in their own transaction (areas.changes.commune_changed);
+    coverage deletes a row only at the generation it recomputed, so a mark
+    made during a recompute survives it.
+    """
+
+    commune = models.OneToOneField(Commune, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    generation = models.BigIntegerField(default=1)
+    marked_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"dirty {self.commune_id}@{self.generation}"

@@ -1,0 +1,222 @@
+"""Writes on hamlets. Every write marks its commune for coverage in the same transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.scoping import can_write
+from areas.changes import commune_changed, communes_changed
+from areas.models import Commune, Hamlet, HamletKind, HamletQuerySet
+from areas.names import clean_name, name_key
+from config.errors import Conflict, DomainError, NotFound, invalid
+from config.spreadsheets import RowError
+
+HAMLET_NAME_MAX = 100
+
+# Other apps register "is this hamlet in use?" checks here (teams does, in its AppConfig.ready),
+# so that areas never imports them. Each returns a message when the hamlet may not be removed.
+HAMLET_REMOVAL_GUARDS: list[Callable[[Hamlet], str | None]] = []
+
+
+def validate_hamlet_name(raw: str) -> str:
+    """The cleaned name, or a DomainError on `name`."""
+    name = clean_name(raw or "")
+    if not name:
+        raise invalid(name=_("The hamlet name may not be blank."))
+    if len(name) > HAMLET_NAME_MAX:
+        raise invalid(name=_("The hamlet name may have at most %(max)d characters.") % {"max": HAMLET_NAME_MAX})
+    return name
+
+
+def _writable_commune(*, actor, commune_code: str) -> Commune:
+    commune = Commune.objects.current().visible_to(actor).filter(code=commune_code).first()
+    if commune is None or not can_write(actor, HamletQuerySet):
+        raise invalid(commune=_("No commune with this code in your area."))
+    return commune
+
+
+def _duplicate(commune_id: int, key: str, exclude_id: int | None = None) -> Hamlet | None:
+    qs = Hamlet.objects.filter(commune_id=commune_id, name_key=key, active=True)
+    if exclude_id:
+        qs = qs.exclude(pk=exclude_id)
+    return qs.first()
+
+
+def _duplicate_error(existing: Hamlet) -> DomainError:
+    return DomainError(
+        fields={"name": [_("A hamlet with this name already exists in this commune.")]},
+        code="duplicate",
+        extra={"existing_id": existing.pk},
+    )
+
+
+@transaction.atomic
+def hamlet_create(*, actor, commune_code: str, name: str, kind: str) -> Hamlet:
+    """Create a hamlet in a commune the actor may write to."""
+    commune = _writable_commune(actor=actor, commune_code=commune_code)
+    name = validate_hamlet_name(name)
+    key = name_key(name)
+    existing = _duplicate(commune.pk, key)
+    if existing:
+        raise _duplicate_error(existing)
+    try:
+        with transaction.atomic():
+            hamlet = Hamlet.objects.create(
+                commune=commune, province_id=commune.province_id, name=name, name_key=key, kind=kind
+            )
+    except IntegrityError:
+        # A concurrent create won the race on the unique constraint.
+        raise _duplicate_error(_duplicate(commune.pk, key) or Hamlet(pk=None)) from None
+    commune_changed(commune.pk)
+    return hamlet
+
+
+def hamlet_get_writable(*, actor, hamlet_id: int) -> Hamlet:
+    hamlet = Hamlet.objects.writable_by(actor).select_for_update().filter(pk=hamlet_id).first()
+    if hamlet is None:
+        raise NotFound(_("Not found."))
+    return hamlet
+
+
+@transaction.atomic
+def hamlet_update(
+    *, actor, hamlet_id: int, name: str | None = None, kind: str | None = None, active: bool | None = None
+) -> Hamlet:
+    """Rename, re-kind or (re)activate a hamlet in the actor's scope."""
+    hamlet = hamlet_get_writable(actor=actor, hamlet_id=hamlet_id)
+    if name is not None:
+        hamlet.name = validate_hamlet_name(name)
+        hamlet.name_key = name_key(hamlet.name)
+    if kind is not None:
+        hamlet.kind = kind
+    if active is not None:
+        if not active:
+            _guard_removal(hamlet)
+        hamlet.active = active
+        hamlet.valid_to = None if active else _retire_date(hamlet)
+    if hamlet.active:
+        existing = _duplicate(hamlet.commune_id, hamlet.name_key, exclude_id=hamlet.pk)
+        if existing:
+            raise _duplicate_error(existing)
+    hamlet.save()
+    commune_changed(hamlet.commune_id)
+    return hamlet
+
+
+def _retire_date(hamlet: Hamlet) -> dt.date:
+    # valid_to is exclusive and must follow valid_from, even for a hamlet created today.
+    return max(timezone.localdate(), hamlet.valid_from + dt.timedelta(days=1))
+
+
+def _guard_removal(hamlet: Hamlet) -> None:
+    for guard in HAMLET_REMOVAL_GUARDS:
+        reason = guard(hamlet)
+        if reason:
+            raise Conflict(reason, code="hamlet_in_use")
+
+
+@transaction.atomic
+def hamlet_remove(*, actor, hamlet_id: int) -> None:
+    """Retire a hamlet: it stays for history (inactive, valid_to today). Refused while a team serves it."""
+    hamlet = hamlet_get_writable(actor=actor, hamlet_id=hamlet_id)
+    _guard_removal(hamlet)
+    if hamlet.active:
+        hamlet.active = False
+        hamlet.valid_to = _retire_date(hamlet)
+        hamlet.save(update_fields=["active", "valid_to", "updated_at"])
+        commune_changed(hamlet.commune_id)
+
+
+# --- Bulk import -------------------------------------------------------------------------
+
+_KIND_BY_KEY = {name_key(code): code for code in HamletKind.values} | {
+    name_key(label): code for code, label in HamletKind.choices
+}
+
+
+@dataclass
+class HamletImportResult:
+    rows: int
+    created: int
+    updated: int
+    unchanged: int
+    errors: list[RowError]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def parse_hamlet_kind(raw: str) -> str | None:
+    """Accept the API code (to_dan_pho) or the Vietnamese label (Tổ dân phố) in any spelling."""
+    return _KIND_BY_KEY.get(name_key(raw.replace("_", " "))) or _KIND_BY_KEY.get(name_key(raw))
+
+
+@transaction.atomic
+def hamlets_import(*, rows: list[tuple[int, dict]], dry_run: bool = False) -> HamletImportResult:
+    """Import hamlets from (row number, {commune_code, name, kind}) rows: all or nothing, idempotent."""
+    errors: list[RowError] = []
+    codes = {r.get("commune_code", "") for _, r in rows}
+    communes = {c.code: c for c in Commune.objects.current().filter(code__in=codes)}
+    seen: dict[tuple[int, str], int] = {}
+    parsed: list[tuple[Commune, str, str, str]] = []
+    for number, row in rows:
+        commune = communes.get(row.get("commune_code", ""))
+        if commune is None:
+            errors.append(RowError(number, "commune_code", _("No commune with this code.")))
+        kind = parse_hamlet_kind(row.get("kind", ""))
+        if kind is None:
+            errors.append(RowError(number, "kind", _("Unknown hamlet kind %(kind)r.") % {"kind": row.get("kind", "")}))
+        try:
+            name = validate_hamlet_name(row.get("name", ""))
+        except DomainError as exc:
+            errors.append(RowError(number, "name", exc.fields["name"][0]))
+            continue
+        if commune is None or kind is None:
+            continue
+        key = name_key(name)
+        if (commune.pk, key) in seen:
+            errors.append(
+                RowError(
+                    number,
+                    "name",
+                    _("Same hamlet name as row %(row)d in this commune.") % {"row": seen[(commune.pk, key)]},
+                )
+            )
+            continue
+        seen[(commune.pk, key)] = number
+        parsed.append((commune, name, key, kind))
+
+    existing = {
+        (h.commune_id, h.name_key): h
+        for h in Hamlet.objects.select_for_update().filter(commune_id__in={c.pk for c, *_ in parsed}, active=True)
+    }
+    to_create, to_update = [], []
+    for commune, name, key, kind in parsed:
+        hamlet = existing.get((commune.pk, key))
+        if hamlet is None:
+            to_create.append(
+                Hamlet(commune=commune, province_id=commune.province_id, name=name, name_key=key, kind=kind)
+            )
+        elif hamlet.kind != kind:
+            hamlet.kind = kind
+            to_update.append(hamlet)
+    result = HamletImportResult(
+        rows=len(rows),
+        created=len(to_create),
+        updated=len(to_update),
+        unchanged=len(parsed) - len(to_create) - len(to_update),
+        errors=errors,
+    )
+    if errors or dry_run:
+        return result
+    Hamlet.objects.bulk_create(to_create, batch_size=2000)
+    Hamlet.objects.bulk_update(to_update, ["kind"], batch_size=2000)
+    communes_changed({h.commune_id for h in to_create} | {h.commune_id for h in to_update})
+    return result

@@ -1,0 +1,54 @@
+"""GET /health/: the state of the database and of Redis; 503 when either is down."""
+
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+from django.db import connection
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+
+def check_database() -> dict:
+    started = time.perf_counter()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as exc:  # any failure to talk to the database is "down"
+        return {"ok": False, "error": type(exc).__name__}
+    return {"ok": True, "ms": round((time.perf_counter() - started) * 1000, 1)}
+
+
+def check_redis() -> dict:
+    if not settings.REDIS_URL:
+        return {"ok": True, "mode": "embedded"}
+    import redis
+
+    started = time.perf_counter()
+    try:
+        client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1)
+        client.ping()
+    except Exception as exc:  # connection refused, timeout, auth: all mean "down"
+        return {"ok": False, "error": type(exc).__name__}
+    return {"ok": True, "ms": round((time.perf_counter() - started) * 1000, 1)}
+
+
+_HEALTH = inline_serializer("Health", {"status": serializers.CharField(), "checks": serializers.DictField()})
+
+
+class HealthApi(APIView):
+    """Liveness and readiness: 200 when the database and Redis answer, 503 otherwise."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={200: _HEALTH, 503: _HEALTH})
+    def get(self, request):
+        checks = {"database": check_database(), "redis": check_redis()}
+        ok = all(c["ok"] for c in checks.values())
+        return Response({"status": "ok" if ok else "unavailable", "checks": checks}, status=200 if ok else 503)

@@ -1,0 +1,21 @@
+"""Root URLs: the versioned API under /api/v1/, its schema and docs, health and the admin."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from config.health import HealthApi
+
+api_v1 = [
+    path("", include("accounts.urls")),
+    path("", include("areas.urls")),
+]
+
+urlpatterns = [
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("health/", HealthApi.as_view(), name="health"),
+    path("api/v1/health/", HealthApi.as_view(), name="health-v1"),
+    path("admin/", admin.site.urls),
+]

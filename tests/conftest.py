@@ -1,0 +1,90 @@
+"""Shared fixtures: the suite runs on PostgreSQL and Redis, with persona users.
+
+Personas (A and B are provinces; A1 and A2 communes of A; B1 a commune of B):
+- minh: ministry
+- lan: province_admin of A; binh: province_admin of B
+- hoa: commune_officer of A1; hai: commune_officer of A2; bao: commune_officer of B1
+- nobody: a province_admin whose province was never set (no scope)
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from rest_framework.test import APIClient
+
+from accounts.scoping import Role
+from tests.factories import CommuneFactory, HamletFactory, ProvinceFactory, UserFactory
+
+PASSWORD = "mat-khau-an-toan-123"
+
+
+def pytest_configure(config):
+    if not settings.DATABASE_URL or not settings.DATABASE_URL.startswith("postgres"):
+        raise pytest.UsageError("The suite runs on PostgreSQL: set DATABASE_URL (make test does).")
+    if not settings.REDIS_URL:
+        raise pytest.UsageError("The suite runs with Redis: set REDIS_URL (make test does).")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _clean_redis():
+    import redis
+
+    redis.Redis.from_url(settings.REDIS_URL).flushdb()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture
+def world(db):
+    """Two provinces, three communes, a hamlet in each commune, and the persona users."""
+    a = ProvinceFactory(code="01", name="Thành phố Thử A")
+    b = ProvinceFactory(code="02", name="Tỉnh Thử B")
+    a1 = CommuneFactory(code="00001", name="Phường Hoà Bình", province=a)
+    a2 = CommuneFactory(code="00002", name="Xã Thuỵ Khuê", province=a)
+    b1 = CommuneFactory(code="00003", name="Xã Bình Minh", province=b)
+    hamlets = SimpleNamespace(
+        a1=HamletFactory(commune=a1, name="Thôn Đông"),
+        a2=HamletFactory(commune=a2, name="Thôn Tây"),
+        b1=HamletFactory(commune=b1, name="Thôn Nam"),
+    )
+    users = SimpleNamespace(
+        minh=UserFactory(phone="0900000001", role=Role.MINISTRY),
+        lan=UserFactory(phone="0900000002", role=Role.PROVINCE_ADMIN, province=a),
+        binh=UserFactory(phone="0900000003", role=Role.PROVINCE_ADMIN, province=b),
+        hoa=UserFactory(phone="0900000004", role=Role.COMMUNE_OFFICER, province=a, commune=a1),
+        hai=UserFactory(phone="0900000005", role=Role.COMMUNE_OFFICER, province=a, commune=a2),
+        bao=UserFactory(phone="0900000006", role=Role.COMMUNE_OFFICER, province=b, commune=b1),
+        nobody=UserFactory(phone="0900000007", role=Role.PROVINCE_ADMIN, province=None),
+    )
+    return SimpleNamespace(a=a, b=b, a1=a1, a2=a2, b1=b1, hamlets=hamlets, **vars(users))
+
+
+@pytest.fixture
+def api():
+    """api(user) gives an APIClient logged in as user (or anonymous with None)."""
+
+    def make(user=None, language: str | None = None) -> APIClient:
+        client = APIClient()
+        if user is not None:
+            client.force_authenticate(user)
+        if language:
+            client.credentials(HTTP_ACCEPT_LANGUAGE=language)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def on_postgres():
+    assert connection.vendor == "postgresql"
+    return True

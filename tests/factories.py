@@ -1,0 +1,60 @@
+"""factory_boy factories for every app's models."""
+
+from __future__ import annotations
+
+import factory
+
+from accounts.models import User
+from accounts.scoping import Role
+from areas.models import Commune, CommuneKind, Hamlet, HamletKind, Province, ProvinceKind
+from areas.names import fold, name_key
+
+
+class ProvinceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Province
+
+    code = factory.Sequence(lambda n: f"{(n % 89) + 10:02d}")
+    name = factory.Sequence(lambda n: f"Tỉnh Thử Nghiệm {n}")
+    short_name = factory.LazyAttribute(lambda o: o.name.removeprefix("Tỉnh "))
+    kind = ProvinceKind.PROVINCE
+    name_key = factory.LazyAttribute(lambda o: name_key(o.name))
+
+
+class CommuneFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Commune
+
+    code = factory.Sequence(lambda n: f"{90000 + n:05d}")
+    name = factory.Sequence(lambda n: f"Xã Thử Nghiệm {n}")
+    short_name = factory.LazyAttribute(lambda o: o.name.removeprefix("Xã "))
+    kind = CommuneKind.COMMUNE
+    province = factory.SubFactory(ProvinceFactory)
+    name_key = factory.LazyAttribute(lambda o: name_key(o.name))
+    name_folded = factory.LazyAttribute(lambda o: fold(o.name))
+
+
+class HamletFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Hamlet
+
+    commune = factory.SubFactory(CommuneFactory)
+    province = factory.LazyAttribute(lambda o: o.commune.province)
+    name = factory.Sequence(lambda n: f"Thôn {n}")
+    name_key = factory.LazyAttribute(lambda o: name_key(o.name))
+    kind = HamletKind.THON
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    phone = factory.Sequence(lambda n: f"09{n:08d}")
+    role = Role.MINISTRY
+    password = factory.PostGenerationMethodCall("set_password", "mat-khau-an-toan-123")
+
+    @factory.post_generation
+    def persist(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
