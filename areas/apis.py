@@ -10,6 +10,7 @@ from rest_framework.response import Response
 
 from areas import selectors, services
 from areas.models import Commune, Hamlet, HamletKind, Province
+from config.errors import DomainError
 
 
 class ProvinceOutput(serializers.ModelSerializer):
@@ -48,15 +49,28 @@ class HamletOutput(serializers.ModelSerializer):
         ]
 
 
+class HamletNameField(serializers.CharField):
+    """A hamlet name, cleaned (NFC, single spaces, no invisible characters) before its length is checked."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_length=400, allow_blank=True, trim_whitespace=False, **kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        try:
+            return services.validate_hamlet_name(value)
+        except DomainError as exc:
+            raise serializers.ValidationError(exc.fields["name"]) from None
+
+
 class HamletCreateInput(serializers.Serializer):
     commune = serializers.RegexField(r"^[0-9]{5}$", max_length=5)
-    # Length is checked after cleaning (services.validate_hamlet_name); this only bounds the payload.
-    name = serializers.CharField(max_length=400, allow_blank=True, trim_whitespace=False)
+    name = HamletNameField()
     kind = serializers.ChoiceField(choices=HamletKind.choices)
 
 
 class HamletUpdateInput(serializers.Serializer):
-    name = serializers.CharField(max_length=400, allow_blank=True, trim_whitespace=False, required=False)
+    name = HamletNameField(required=False)
     kind = serializers.ChoiceField(choices=HamletKind.choices, required=False)
     active = serializers.BooleanField(required=False)
 

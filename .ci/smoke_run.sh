@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Start the README's run command in a scratch copy (embedded default: SQLite, in-process tasks),
+# log in with a demo account, check /health/, /api/docs/ and that /api/v1/provinces/ lists 34 provinces.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+port=${SMOKE_PORT:-8765}
+scratch=$(mktemp -d)
+trap 'kill -- -$pid 2>/dev/null || true; rm -rf "$scratch"' EXIT
+# The copy shares the installed venv but not var/ (its SQLite database).
+tar -C "$root" --exclude=./.venv --exclude=./var -cf - . | tar -C "$scratch" -xf -
+ln -s "$root/.venv" "$scratch/.venv"
+cd "$scratch"
+env -u DATABASE_URL -u REDIS_URL setsid make run PORT="$port" >"$scratch/run.log" 2>&1 &
+pid=$!
+for _ in $(seq 1 240); do
+  if curl -fsS "http://127.0.0.1:$port/health/" >/dev/null 2>&1; then break; fi
+  if ! kill -0 "$pid" 2>/dev/null; then cat "$scratch/run.log"; echo "make run exited"; exit 1; fi
+  sleep 1
+done
+.venv/bin/python - "$port" <<'PY'
+import json, sys, urllib.request
+
+base = f"http://127.0.0.1:{sys.argv[1]}"
+
+def call(path, body=None, token=None):
+    request = urllib.request.Request(base + path, data=json.dumps(body).encode() if body else None)
+    request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.status, response.read()
+
+status, body = call("/health/")
+assert status == 200 and json.loads(body)["status"] == "ok", body
+status, body = call("/api/docs/")
+assert status == 200 and b"swagger" in body.lower()
+_, body = call("/api/v1/auth/token/", {"phone": "0900000001", "password": "demo-cdt-2025"})
+token = json.loads(body)["access"]
+_, body = call("/api/v1/provinces/", token=token)
+provinces = json.loads(body)
+assert provinces["count"] == 34, provinces["count"]
+print("smoke ok: /health/ 200, /api/docs/ 200, /api/v1/provinces/ lists", provinces["count"])
+PY
+grep -q "Demo logins" "$scratch/run.log" || { cat "$scratch/run.log"; echo "run did not print the demo logins"; exit 1; }
