@@ -34,6 +34,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     role = models.CharField(max_length=20, choices=Role.choices, blank=True)
     province = models.ForeignKey("areas.Province", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     commune = models.ForeignKey("areas.Commune", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    team = models.ForeignKey("teams.Team", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
@@ -48,11 +49,16 @@ class User(AbstractBaseUser, PermissionsMixin):
             models.CheckConstraint(condition=Q(phone__regex=r"^0[35789][0-9]{8}$"), name="user_phone_canonical"),
             # A scope never reaches below the role's level: a province admin has no commune, the ministry neither.
             models.CheckConstraint(
-                condition=~Q(role__in=[Role.MINISTRY, ""]) | Q(province__isnull=True, commune__isnull=True),
+                condition=~Q(role__in=[Role.MINISTRY, ""])
+                | Q(province__isnull=True, commune__isnull=True, team__isnull=True),
                 name="user_scope_nation",
             ),
             models.CheckConstraint(
-                condition=~Q(role=Role.PROVINCE_ADMIN) | Q(commune__isnull=True), name="user_scope_province"
+                condition=~Q(role=Role.PROVINCE_ADMIN) | Q(commune__isnull=True, team__isnull=True),
+                name="user_scope_province",
+            ),
+            models.CheckConstraint(
+                condition=~Q(role=Role.COMMUNE_OFFICER) | Q(team__isnull=True), name="user_scope_commune"
             ),
         ]
 

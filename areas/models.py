@@ -140,6 +140,9 @@ class Hamlet(ValidityMixin):
                 fields=["commune", "name_key"], condition=Q(active=True), name="hamlet_name_unique_in_commune"
             ),
             models.CheckConstraint(condition=~Q(name=""), name="hamlet_name_not_blank"),
+            # Target of the composite foreign keys (hamlet, commune) that keep a team's or an
+            # activity's hamlet inside its commune (see teams' migrations).
+            models.UniqueConstraint(fields=["id", "commune"], name="hamlet_id_commune"),
             models.CheckConstraint(
                 condition=Q(valid_to__isnull=True) | Q(valid_to__gt=F("valid_from")), name="hamlet_valid_range"
             ),

@@ -8,6 +8,19 @@ from areas.models import Commune, Hamlet, Province
 from areas.names import clean_name, fold, has_diacritics, name_key
 
 
+def name_search(qs: QuerySet, text: str | None) -> QuerySet:
+    """Filter a queryset with name_key and name_folded columns by a typed name.
+
+    Typed with diacritics, tones must match (in any placement, form or case); typed without any, every
+    tone matches.
+    """
+    if not text or not clean_name(text):
+        return qs
+    if has_diacritics(text):
+        return qs.filter(name_key__contains=name_key(text))
+    return qs.filter(name_folded__contains=fold(text))
+
+
 def province_list(*, user) -> QuerySet[Province]:
     return Province.objects.current().visible_to(user).order_by("code")
 

@@ -72,6 +72,22 @@ class ServiceUnavailable(DomainError):
     default_code = "service_unavailable"
 
 
+class PreconditionRequired(DomainError):
+    status_code = 428
+    default_code = "version_required"
+
+
+def constraint_name(exc: Exception) -> str | None:
+    """The name of the database constraint an IntegrityError broke (PostgreSQL), if known."""
+    cause = getattr(exc, "__cause__", None)
+    diag = getattr(cause, "diag", None)
+    name = getattr(diag, "constraint_name", None)
+    if name:
+        return name
+    text = str(exc)
+    return text if text else None
+
+
 def invalid(**fields) -> DomainError:
     """A 400 with one message per named field: invalid(phone=_("...")) ."""
     return DomainError(fields={name: [msg] for name, msg in fields.items()})

@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     "axes",
     "areas",
     "accounts",
+    "teams",
+    "members",
 ]
 
 MIDDLEWARE = [

@@ -9,6 +9,8 @@ from config.health import HealthApi
 api_v1 = [
     path("", include("accounts.urls")),
     path("", include("areas.urls")),
+    path("", include("teams.urls")),
+    path("", include("members.urls")),
 ]
 
 urlpatterns = [

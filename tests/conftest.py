@@ -4,7 +4,12 @@ Personas (A and B are provinces; A1 and A2 communes of A; B1 a commune of B):
 - minh: ministry
 - lan: province_admin of A; binh: province_admin of B
 - hoa: commune_officer of A1; hai: commune_officer of A2; bao: commune_officer of B1
+- tuan: team_leader of team_a1 (a hamlet-level team at hamlet a1); tam: team_leader of team_a2
+  (commune-level, A2); team_b1 is a commune-level team in B1 with no login
 - nobody: a province_admin whose province was never set (no scope)
+
+Each team has a leader and three members, so it is "under" the default 4-9 size range only if
+members leave.
 """
 
 from __future__ import annotations
@@ -17,7 +22,9 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from accounts.scoping import Role
-from tests.factories import CommuneFactory, HamletFactory, ProvinceFactory, UserFactory
+from members.models import MemberRole
+from members.services import teams_recount
+from tests.factories import CommuneFactory, HamletFactory, MemberFactory, ProvinceFactory, TeamFactory, UserFactory
 
 PASSWORD = "mat-khau-an-toan-123"
 
@@ -72,7 +79,35 @@ def world(db):
         bao=UserFactory(phone="0900000006", role=Role.COMMUNE_OFFICER, province=b, commune=b1),
         nobody=UserFactory(phone="0900000007", role=Role.PROVINCE_ADMIN, province=None),
     )
-    return SimpleNamespace(a=a, b=b, a1=a1, a2=a2, b1=b1, hamlets=hamlets, **vars(users))
+    teams = SimpleNamespace(
+        a1=TeamFactory(commune=a1, hamlet=hamlets.a1, name="Tổ CNSCĐ Thôn Đông"),
+        a2=TeamFactory(commune=a2, name="Tổ CNSCĐ Xã Thuỵ Khuê"),
+        b1=TeamFactory(commune=b1, name="Tổ CNSCĐ Xã Bình Minh"),
+    )
+    leaders = {}
+    for key, team in vars(teams).items():
+        leaders[key] = MemberFactory(team=team, role=MemberRole.LEADER, phone=f"091100000{len(leaders) + 1}")
+        MemberFactory.create_batch(3, team=team)
+    teams_recount([t.pk for t in vars(teams).values()])
+    for team in vars(teams).values():
+        team.refresh_from_db()
+    users.tuan = UserFactory(phone=leaders["a1"].phone, role=Role.TEAM_LEADER, province=a, commune=a1, team=teams.a1)
+    users.tam = UserFactory(phone=leaders["a2"].phone, role=Role.TEAM_LEADER, province=a, commune=a2, team=teams.a2)
+    leaders["a1"].user = users.tuan
+    leaders["a1"].save()
+    leaders["a2"].user = users.tam
+    leaders["a2"].save()
+    return SimpleNamespace(
+        a=a,
+        b=b,
+        a1=a1,
+        a2=a2,
+        b1=b1,
+        hamlets=hamlets,
+        teams=teams,
+        leaders=SimpleNamespace(**leaders),
+        **vars(users),
+    )
 
 
 @pytest.fixture

@@ -8,6 +8,8 @@ from accounts.models import User
 from accounts.scoping import Role
 from areas.models import Commune, CommuneKind, Hamlet, HamletKind, Province, ProvinceKind
 from areas.names import fold, name_key
+from members.models import Background, Member, MemberRole
+from teams.models import Team
 
 
 class ProvinceFactory(factory.django.DjangoModelFactory):
@@ -58,3 +60,32 @@ class UserFactory(factory.django.DjangoModelFactory):
     def persist(obj, create, extracted, **kwargs):
         if create:
             obj.save()
+
+
+class TeamFactory(factory.django.DjangoModelFactory):
+    """A team; call members.services.teams_recount after adding members to refresh its figures."""
+
+    class Meta:
+        model = Team
+
+    commune = factory.SubFactory(CommuneFactory)
+    province = factory.LazyAttribute(lambda o: o.commune.province)
+    hamlet = None
+    name = factory.Sequence(lambda n: f"Tổ Công nghệ số cộng đồng {n}")
+    name_key = factory.LazyAttribute(lambda o: name_key(o.name))
+    name_folded = factory.LazyAttribute(lambda o: fold(o.name))
+    established_on = factory.Faker("date_between", start_date="-2y", end_date="-30d")
+
+
+class MemberFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Member
+
+    team = factory.SubFactory(TeamFactory)
+    province = factory.LazyAttribute(lambda o: o.team.province)
+    commune = factory.LazyAttribute(lambda o: o.team.commune)
+    full_name = factory.Sequence(lambda n: f"Nguyễn Văn {chr(65 + n % 26)}{n}")
+    phone = factory.Sequence(lambda n: f"03{n:08d}")
+    role = MemberRole.MEMBER
+    background = Background.YOUTH_UNION
+    joined_on = factory.LazyAttribute(lambda o: o.team.established_on)

@@ -107,9 +107,20 @@ def test_hamlet_update_and_delete_out_of_scope_are_refused(world, api, persona):
     assert world.hamlets.a1.name == "Thôn Đông" and world.hamlets.a1.active
 
 
+def test_deleting_a_hamlet_served_by_an_active_team_is_409(world, api):
+    response = api(world.hoa).delete(f"/api/v1/hamlets/{world.hamlets.a1.pk}/")
+    assert response.status_code == 409
+    assert response.data["code"] == "hamlet_in_use"
+    world.hamlets.a1.refresh_from_db()
+    assert world.hamlets.a1.active
+
+
 def test_hamlet_update_and_delete_in_scope(world, api):
+    from tests.factories import HamletFactory
+
+    free = HamletFactory(commune=world.a1, name="Thôn Không Tổ")
     client = api(world.hoa)
-    url = f"/api/v1/hamlets/{world.hamlets.a1.pk}/"
+    url = f"/api/v1/hamlets/{free.pk}/"
     response = client.patch(url, {"name": "  Thôn   Đông Mới ", "kind": "xom"})
     assert response.status_code == 200, response.data
     assert (response.data["name"], response.data["kind"], response.data["kind_label"]) == (
@@ -121,7 +132,7 @@ def test_hamlet_update_and_delete_in_scope(world, api):
     retired = client.get(url).data
     assert retired["active"] is False and retired["valid_to"] is not None
     # Retired hamlets leave the active list but keep their history.
-    assert codes(client.get("/api/v1/hamlets/", {"active": "true"})) == []
+    assert codes(client.get("/api/v1/hamlets/", {"active": "true"})) == ["Thôn Đông"]
 
 
 def test_writes_mark_the_commune_for_coverage(world, api):

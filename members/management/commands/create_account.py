@@ -1,6 +1,5 @@
 """manage.py create_account: create a login, or reset its password, role and scope."""
 
-from django.core.management import get_commands
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.scoping import Role
@@ -42,9 +41,7 @@ class Command(BaseCommand):
     def _team_leader(self, *, team, password):
         if not team:
             raise CommandError("a team_leader account needs --team")
-        if "import_registry" not in get_commands():
-            raise CommandError("team leader accounts need the teams app")
-        from teams.services import team_leader_account_set
+        from members.services import team_leader_account_set
 
         user, created, _ = team_leader_account_set(actor=None, team_id=team, password=password)
         return user, created

@@ -1,0 +1,31 @@
+"""Personal-data masking (Law 91/2025/QH15): who sees a member's CCCD and phone in full."""
+
+from __future__ import annotations
+
+from accounts.phones import mask_phone
+from accounts.scoping import Role
+
+
+def mask_national_id(value: str | None) -> str | None:
+    """079012345678 -> ********5678."""
+    if not value:
+        return value
+    return "*" * (len(value) - 4) + value[-4:]
+
+
+def sees_national_id(user, member) -> bool:
+    """Only a province admin of the member's province reads the CCCD in full."""
+    return getattr(user, "role", None) == Role.PROVINCE_ADMIN and user.province_id == member.province_id
+
+
+def sees_phone(user, member) -> bool:
+    """Those who manage the member (in scope) read the phone; the ministry, which only reads, does not."""
+    return getattr(user, "role", None) in {Role.PROVINCE_ADMIN, Role.COMMUNE_OFFICER, Role.TEAM_LEADER}
+
+
+def national_id_for(user, member) -> str | None:
+    return member.national_id if sees_national_id(user, member) else mask_national_id(member.national_id)
+
+
+def phone_for(user, member) -> str | None:
+    return member.phone if sees_phone(user, member) else mask_phone(member.phone)

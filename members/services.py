@@ -1,0 +1,325 @@
+"""Writes on members, the derived team figures (count, size status, leader) and team-leader logins."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import uuid
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from accounts.phones import InvalidPhone, canonical_phone
+from accounts.scoping import Role
+from areas.changes import commune_changed
+from areas.names import clean_name
+from config.errors import Conflict, DomainError, NotFound, constraint_name, invalid
+from members.models import Member, MemberQuerySet, MemberRole
+from teams.models import Team, TeamStatus
+from teams.services import check_version, deactivate_leader_logins, size_status_expression, team_get_for_update
+
+FULL_NAME_MAX = 150
+
+
+# --- Derived team figures -------------------------------------------------------------------
+
+
+def teams_recount(team_ids) -> None:
+    """Recompute member_count, size_status and leader of these teams from their members (one UPDATE).
+
+    Callers hold the teams' row locks, so two member writes on one team cannot interleave here.
+    """
+    ids = list({t for t in team_ids if t})
+    if not ids:
+        return
+    active = Member.objects.filter(team=OuterRef("pk"), active=True)
+    count = Coalesce(Subquery(active.values("team").annotate(n=Count("pk")).values("n")[:1]), 0)
+    leader = Subquery(active.filter(role=MemberRole.LEADER).values("pk")[:1])
+    Team.objects.filter(pk__in=ids, status=TeamStatus.ACTIVE).update(
+        member_count=count, size_status=size_status_expression(count), leader=leader
+    )
+
+
+# --- Validation -------------------------------------------------------------------------------
+
+
+def validate_full_name(raw: str) -> str:
+    name = clean_name(raw or "")
+    if not name:
+        raise invalid(full_name=_("The full name may not be blank."))
+    if len(name) > FULL_NAME_MAX:
+        raise invalid(full_name=_("The full name may have at most %(max)d characters.") % {"max": FULL_NAME_MAX})
+    return name
+
+
+def validate_phone(raw: str) -> str:
+    try:
+        return canonical_phone(raw)
+    except InvalidPhone as exc:
+        raise invalid(phone=exc.args[0]) from None
+
+
+def validate_national_id(raw: str | None) -> str | None:
+    if raw is None or str(raw).strip() == "":
+        return None
+    value = str(raw).strip().replace(" ", "")
+    if not (value.isascii() and value.isdigit() and len(value) == 12):
+        raise invalid(national_id=_("The citizen ID (CCCD) must have exactly 12 digits."))
+    return value
+
+
+def validate_birth_year(year: int | None) -> int | None:
+    if year is None:
+        return None
+    this_year = timezone.localdate().year
+    if year < 1900 or year > this_year:
+        raise invalid(birth_year=_("The birth year must be between 1900 and %(year)d.") % {"year": this_year})
+    return year
+
+
+def _field_errors_for_uniques(*, phone: str, national_id: str | None, role: str, team_id, exclude=None) -> dict:
+    errors: dict[str, list] = {}
+    others = Member.objects.filter(active=True)
+    if exclude:
+        others = others.exclude(pk=exclude)
+    if others.filter(phone=phone).exists():
+        errors["phone"] = [_("This phone number belongs to an active member of a team.")]
+    if national_id and others.filter(national_id=national_id).exists():
+        errors["national_id"] = [_("This citizen ID belongs to an active member of a team.")]
+    if role == MemberRole.LEADER and others.filter(team_id=team_id, role=MemberRole.LEADER).exists():
+        errors["role"] = [_("This team already has an active leader.")]
+    return errors
+
+
+_CONSTRAINT_FIELDS = {
+    "member_phone_unique_active": "phone",
+    "member_national_id_unique_active": "national_id",
+    "member_one_leader_per_team": "role",
+}
+
+
+def _integrity_to_error(exc: IntegrityError, **context) -> DomainError:
+    name = constraint_name(exc) or ""
+    for constraint, field in _CONSTRAINT_FIELDS.items():
+        if constraint in name:
+            errors = _field_errors_for_uniques(**context)
+            return DomainError(fields={field: errors.get(field, [_("This value is already taken.")])})
+    return Conflict(_("The request conflicts with existing data."))
+
+
+# --- Members ----------------------------------------------------------------------------------
+
+
+def _team_for_member_write(actor, team_id) -> Team:
+    """The team, row-locked, if the actor may write its members (400 on `team` otherwise)."""
+    if actor.role not in MemberQuerySet.write_roles:
+        raise invalid(team=_("No team with this id in your area."))
+    team = Team.objects.visible_to(actor).select_for_update().filter(pk=team_id).first()
+    if team is None:
+        raise invalid(team=_("No team with this id in your area."))
+    if team.status != TeamStatus.ACTIVE:
+        raise invalid(team=_("This team is dissolved."))
+    return team
+
+
+def _member_values(data: dict) -> dict:
+    values = {
+        "full_name": validate_full_name(data["full_name"]),
+        "phone": validate_phone(data["phone"]),
+        "national_id": validate_national_id(data.get("national_id")),
+        "birth_year": validate_birth_year(data.get("birth_year")),
+        "role": data.get("role") or MemberRole.MEMBER,
+        "background": data.get("background") or "other",
+        "gender": data.get("gender") or None,
+    }
+    return values
+
+
+def _same_member(member: Member, values: dict) -> bool:
+    return all(getattr(member, key) == value for key, value in values.items())
+
+
+def _member_replay(member_id, values: dict) -> Member:
+    existing = Member.objects.get(pk=member_id)
+    if _same_member(existing, values):
+        return existing
+    raise Conflict(
+        _("A different member already exists with this id."),
+        code="id_conflict",
+        extra={"id": str(member_id), "version": existing.version},
+    )
+
+
+@transaction.atomic
+def member_create(
+    *, actor, team_id, member_id: uuid.UUID | None = None, joined_on: dt.date | None = None, **data
+) -> tuple[Member, bool]:
+    """Add a member to a team. A replay of the same id and content returns it with created=False."""
+    team = _team_for_member_write(actor, team_id)
+    values = {"team_id": team.pk, **_member_values(data)}
+    if member_id and Member.objects.filter(pk=member_id).exists():
+        return _member_replay(member_id, values), False
+    joined = joined_on or timezone.localdate()
+    if joined > timezone.localdate():
+        raise invalid(joined_on=_("The date may not be in the future."))
+    context = {
+        "phone": values["phone"],
+        "national_id": values["national_id"],
+        "role": values["role"],
+        "team_id": team.pk,
+    }
+    errors = _field_errors_for_uniques(**context)
+    if errors:
+        raise DomainError(fields=errors)
+    member = Member(
+        id=member_id or uuid.uuid4(),
+        province_id=team.province_id,
+        commune_id=team.commune_id,
+        joined_on=joined,
+        **values,
+    )
+    try:
+        with transaction.atomic():
+            member.save(force_insert=True)
+    except IntegrityError as exc:
+        if "pkey" in (constraint_name(exc) or ""):
+            return _member_replay(member.pk, values), False
+        raise _integrity_to_error(exc, **context) from None
+    teams_recount([team.pk])
+    commune_changed(team.commune_id)
+    return member, True
+
+
+def member_get_for_update(*, actor, member_id) -> Member:
+    if actor.role not in MemberQuerySet.write_roles:
+        if Member.objects.visible_to(actor).filter(pk=member_id).exists():
+            raise DomainError(_("You may not change this member."), code="forbidden", status_code=403)
+        raise NotFound(_("Not found."))
+    member = Member.objects.writable_by(actor).filter(pk=member_id).first()
+    if member is None:
+        raise NotFound(_("Not found."))
+    # Lock the team first, then the member: every member write takes locks in this order.
+    Team.objects.select_for_update().filter(pk=member.team_id).first()
+    return Member.objects.select_for_update().get(pk=member_id)
+
+
+@transaction.atomic
+def member_update(*, actor, member_id, version: int | None, **changes) -> Member:
+    """Edit a member's details or role. The version must be current."""
+    member = member_get_for_update(actor=actor, member_id=member_id)
+    if not member.active:
+        raise Conflict(_("This member has left the team and cannot be changed."), code="member_left")
+    check_version(member, version)
+    merged = {
+        "full_name": member.full_name,
+        "phone": member.phone,
+        "national_id": member.national_id,
+        "birth_year": member.birth_year,
+        "role": member.role,
+        "background": member.background,
+        "gender": member.gender,
+    } | {k: v for k, v in changes.items() if k != "joined_on"}
+    values = _member_values(merged)
+    context = {
+        "phone": values["phone"],
+        "national_id": values["national_id"],
+        "role": values["role"],
+        "team_id": member.team_id,
+        "exclude": member.pk,
+    }
+    errors = _field_errors_for_uniques(**context)
+    if errors:
+        raise DomainError(fields=errors)
+    if "joined_on" in changes:
+        if changes["joined_on"] > timezone.localdate():
+            raise invalid(joined_on=_("The date may not be in the future."))
+        member.joined_on = changes["joined_on"]
+    was_leader = member.role == MemberRole.LEADER
+    phone_changed = values["phone"] != member.phone
+    for key, value in values.items():
+        setattr(member, key, value)
+    member.version += 1
+    try:
+        with transaction.atomic():
+            member.save()
+    except IntegrityError as exc:
+        raise _integrity_to_error(exc, **context) from None
+    if was_leader and (member.role != MemberRole.LEADER or phone_changed):
+        # The login belongs to the leader's phone; a demoted leader or a new phone needs a new login.
+        deactivate_leader_logins([member.user_id])
+        Member.objects.filter(pk=member.pk).update(user=None)
+        member.user_id = None
+    teams_recount([member.team_id])
+    commune_changed(member.commune_id)
+    return member
+
+
+@transaction.atomic
+def member_leave(*, actor, member_id, left_on: dt.date | None = None) -> Member:
+    """The member leaves the team: left_on is set, the row is kept for history. A retry changes nothing."""
+    member = member_get_for_update(actor=actor, member_id=member_id)
+    if not member.active:
+        return member
+    day = left_on or timezone.localdate()
+    member.left_on = max(day, member.joined_on)
+    member.active = False
+    member.version += 1
+    member.save()
+    deactivate_leader_logins([member.user_id])
+    teams_recount([member.team_id])
+    commune_changed(member.commune_id)
+    return member
+
+
+# --- Team leader logins -----------------------------------------------------------------------
+
+
+@transaction.atomic
+def team_leader_account_set(*, actor, team_id, password: str | None = None) -> tuple[User, bool, str | None]:
+    """Create or reset the login of a team's leader; the login is the leader member's phone.
+
+    actor None means the command line (no scope check). Returns (user, created, generated password or None).
+    """
+    if actor is None:
+        team = Team.objects.select_for_update().filter(pk=team_id).first()
+        if team is None:
+            raise NotFound(_("Not found."))
+    else:
+        team = team_get_for_update(actor=actor, team_id=team_id)
+    if team.status != TeamStatus.ACTIVE:
+        raise Conflict(_("This team is dissolved."), code="team_dissolved")
+    leader = Member.objects.select_for_update().filter(team=team, active=True, role=MemberRole.LEADER).first()
+    if leader is None:
+        raise Conflict(_("This team has no active leader. Add a member with the leader role first."), code="no_leader")
+    generated = None
+    if password is None:
+        generated = password = secrets.token_urlsafe(9)
+    else:
+        try:
+            validate_password(password)
+        except DjangoValidationError as exc:
+            raise DomainError(fields={"password": exc.messages}) from None
+    user = User.objects.select_for_update().filter(phone=leader.phone).first()
+    created = user is None
+    if user is not None and user.role not in {Role.TEAM_LEADER, ""}:
+        raise Conflict(_("This phone number already logs in with another role."), code="phone_has_login")
+    if user is None:
+        user = User(phone=leader.phone)
+    user.role = Role.TEAM_LEADER
+    user.province_id = team.province_id
+    user.commune_id = team.commune_id
+    user.team = team
+    user.full_name = leader.full_name
+    user.is_active = True
+    user.set_password(password)
+    user.save()
+    Member.objects.filter(user=user).exclude(pk=leader.pk).update(user=None)
+    leader.user = user
+    leader.save(update_fields=["user", "updated_at"])
+    return user, created, generated

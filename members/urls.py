@@ -1,0 +1,10 @@
+from django.urls import path
+
+from members import apis
+
+urlpatterns = [
+    path("members/", apis.MemberListApi.as_view(), name="member-list"),
+    path("members/<uuid:pk>/", apis.MemberDetailApi.as_view(), name="member-detail"),
+    path("teams/<uuid:pk>/members/", apis.TeamMembersApi.as_view(), name="team-members"),
+    path("teams/<uuid:pk>/leader-account/", apis.TeamLeaderAccountApi.as_view(), name="team-leader-account"),
+]

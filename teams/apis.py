@@ -1,0 +1,204 @@
+"""Team APIs: list, register, read, edit, dissolve, and the province team-size policy."""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.generics import GenericAPIView
+from rest_framework.response import Response
+
+from areas.models import Province
+from config.versioning import etag, requested_version
+from teams import selectors, services
+from teams.models import SizePolicy, SizeStatus, Team, TeamStatus
+
+
+class LeaderOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    full_name = serializers.CharField()
+
+
+class TeamOutput(serializers.ModelSerializer):
+    province = serializers.CharField(source="province.code")
+    commune = serializers.CharField(source="commune.code")
+    commune_name = serializers.CharField(source="commune.name")
+    hamlet = serializers.IntegerField(source="hamlet_id", allow_null=True)
+    hamlet_name = serializers.CharField(source="hamlet.name", allow_null=True, default=None)
+    level = serializers.CharField()
+    leader = LeaderOutput(allow_null=True)
+
+    class Meta:
+        model = Team
+        fields = [
+            "id",
+            "province",
+            "commune",
+            "commune_name",
+            "hamlet",
+            "hamlet_name",
+            "level",
+            "name",
+            "established_on",
+            "decision_number",
+            "status",
+            "dissolved_on",
+            "leader",
+            "member_count",
+            "size_status",
+            "version",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class TeamCreateInput(serializers.Serializer):
+    id = serializers.UUIDField(required=False)
+    commune = serializers.RegexField(r"^[0-9]{5}$")
+    hamlet = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    name = serializers.CharField(max_length=400, trim_whitespace=False)
+    established_on = serializers.DateField()
+    decision_number = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+
+
+class TeamUpdateInput(serializers.Serializer):
+    version = serializers.IntegerField(required=False, min_value=1)
+    commune = serializers.RegexField(r"^[0-9]{5}$", required=False)
+    hamlet = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    name = serializers.CharField(max_length=400, required=False, trim_whitespace=False)
+    established_on = serializers.DateField(required=False)
+    decision_number = serializers.CharField(max_length=100, required=False, allow_blank=True)
+
+
+class TeamDissolveInput(serializers.Serializer):
+    version = serializers.IntegerField(required=False, min_value=1)
+    dissolved_on = serializers.DateField(required=False)
+
+
+class SizePolicyOutput(serializers.Serializer):
+    province = serializers.CharField()
+    min_members = serializers.IntegerField()
+    max_members = serializers.IntegerField()
+    is_default = serializers.BooleanField()
+
+
+class SizePolicyInput(serializers.Serializer):
+    min_members = serializers.IntegerField(min_value=1, max_value=100)
+    max_members = serializers.IntegerField(min_value=1, max_value=100)
+
+
+def _team_response(request, team_id, status_code=200) -> Response:
+    team = selectors.team_list(user=request.user).get(pk=team_id)
+    return Response(TeamOutput(team).data, status=status_code, headers={"ETag": etag(team.version)})
+
+
+TEAM_FILTERS = [
+    OpenApiParameter("province", str, description="2-digit province code"),
+    OpenApiParameter("commune", str, description="5-digit commune code"),
+    OpenApiParameter("hamlet", int),
+    OpenApiParameter("level", str, enum=["commune", "hamlet"]),
+    OpenApiParameter("status", str, enum=TeamStatus.values),
+    OpenApiParameter("size_status", str, enum=SizeStatus.values),
+    OpenApiParameter("search", str, description="Team name; ignores case, Unicode form and tone placement"),
+]
+
+
+class TeamFilterInput(serializers.Serializer):
+    province = serializers.RegexField(r"^[0-9]{2}$", required=False)
+    commune = serializers.RegexField(r"^[0-9]{5}$", required=False)
+    hamlet = serializers.IntegerField(required=False, min_value=1)
+    level = serializers.ChoiceField(choices=["commune", "hamlet"], required=False)
+    status = serializers.ChoiceField(choices=TeamStatus.choices, required=False)
+    size_status = serializers.ChoiceField(choices=SizeStatus.choices, required=False)
+    search = serializers.CharField(required=False, max_length=200)
+
+
+class TeamListApi(GenericAPIView):
+    serializer_class = TeamOutput
+
+    @extend_schema(parameters=TEAM_FILTERS)
+    def get(self, request):
+        filters = TeamFilterInput(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        page = self.paginate_queryset(selectors.team_list(user=request.user, filters=filters.validated_data))
+        return self.get_paginated_response(TeamOutput(page, many=True).data)
+
+    @extend_schema(request=TeamCreateInput, responses={201: TeamOutput, 200: TeamOutput})
+    def post(self, request):
+        data = TeamCreateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        team, created = services.team_create(
+            actor=request.user,
+            team_id=values.get("id"),
+            commune_code=values["commune"],
+            hamlet_id=values.get("hamlet"),
+            name=values["name"],
+            established_on=values["established_on"],
+            decision_number=values.get("decision_number", ""),
+        )
+        return _team_response(request, team.pk, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class TeamDetailApi(GenericAPIView):
+    serializer_class = TeamOutput
+
+    def get(self, request, pk):
+        team = get_object_or_404(selectors.team_list(user=request.user), pk=pk)
+        return Response(TeamOutput(team).data, headers={"ETag": etag(team.version)})
+
+    @extend_schema(
+        request=TeamUpdateInput,
+        responses={200: TeamOutput},
+        parameters=[OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, description='e.g. "3"')],
+    )
+    def patch(self, request, pk):
+        data = TeamUpdateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        version = requested_version(request, values)
+        values.pop("version", None)
+        if "commune" in values:
+            values["commune_code"] = values.pop("commune")
+        if "hamlet" in values:
+            values["hamlet_id"] = values.pop("hamlet")
+        team = services.team_update(actor=request.user, team_id=pk, version=version, **values)
+        return _team_response(request, team.pk)
+
+
+class TeamDissolveApi(GenericAPIView):
+    serializer_class = TeamOutput
+
+    @extend_schema(request=TeamDissolveInput, responses={200: TeamOutput})
+    def post(self, request, pk):
+        data = TeamDissolveInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        team = services.team_dissolve(
+            actor=request.user,
+            team_id=pk,
+            dissolved_on=values.get("dissolved_on"),
+            version=requested_version(request, values),
+        )
+        return _team_response(request, team.pk)
+
+
+class SizePolicyApi(GenericAPIView):
+    serializer_class = SizePolicyOutput
+
+    def _output(self, province: Province) -> dict:
+        policy = SizePolicy.objects.filter(province=province).first()
+        low, high = services.size_range(province.pk)
+        return {"province": province.code, "min_members": low, "max_members": high, "is_default": policy is None}
+
+    def get(self, request, code: str):
+        province = get_object_or_404(Province.objects.current().visible_to(request.user), code=code)
+        return Response(SizePolicyOutput(self._output(province)).data)
+
+    @extend_schema(request=SizePolicyInput, responses={200: SizePolicyOutput})
+    def put(self, request, code: str):
+        data = SizePolicyInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.size_policy_set(actor=request.user, province_code=code, **data.validated_data)
+        province = Province.objects.current().get(code=code)
+        return Response(SizePolicyOutput(self._output(province)).data)

@@ -1,0 +1,119 @@
+"""Teams (Tổ Công nghệ số cộng đồng) and the per-province team-size policy."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from accounts.scoping import Role, ScopedQuerySet
+
+
+class TeamStatus(models.TextChoices):
+    ACTIVE = "active", "Đang hoạt động"
+    DISSOLVED = "dissolved", "Đã giải thể"
+
+
+class SizeStatus(models.TextChoices):
+    UNDER = "under", "Dưới mức tối thiểu"
+    OK = "ok", "Đạt"
+    OVER = "over", "Vượt mức tối đa"
+
+
+class TeamLevel(models.TextChoices):
+    COMMUNE = "commune", "Cấp xã"
+    HAMLET = "hamlet", "Cấp thôn"
+
+
+class SizePolicy(models.Model):
+    """How many members a team of this province should have. Teams outside it are flagged, never refused."""
+
+    province = models.OneToOneField("areas.Province", on_delete=models.CASCADE, primary_key=True, related_name="+")
+    min_members = models.PositiveSmallIntegerField()
+    max_members = models.PositiveSmallIntegerField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(min_members__gte=1), name="size_policy_min_positive"),
+            models.CheckConstraint(condition=Q(max_members__gte=F("min_members")), name="size_policy_max_ge_min"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.province_id}: {self.min_members}-{self.max_members}"
+
+
+def default_size_range() -> tuple[int, int]:
+    return settings.TEAM_SIZE_MIN_DEFAULT, settings.TEAM_SIZE_MAX_DEFAULT
+
+
+class TeamQuerySet(ScopedQuerySet):
+    scope_paths = {"province": "province_id", "commune": "commune_id", "team": "id"}
+    write_roles = frozenset({Role.PROVINCE_ADMIN, Role.COMMUNE_OFFICER})
+
+    def active(self):
+        return self.filter(status=TeamStatus.ACTIVE)
+
+
+class Team(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # Denormalized from the commune so that a province scope is one indexed column.
+    province = models.ForeignKey("areas.Province", on_delete=models.PROTECT, related_name="+")
+    commune = models.ForeignKey("areas.Commune", on_delete=models.PROTECT, related_name="teams")
+    hamlet = models.ForeignKey("areas.Hamlet", null=True, blank=True, on_delete=models.PROTECT, related_name="teams")
+    name = models.CharField(max_length=200)
+    name_key = models.CharField(max_length=200)
+    name_folded = models.CharField(max_length=200)
+    established_on = models.DateField()
+    decision_number = models.CharField(max_length=100, blank=True)
+    status = models.CharField(max_length=10, choices=TeamStatus.choices, default=TeamStatus.ACTIVE)
+    dissolved_on = models.DateField(null=True, blank=True)
+    # Derived from the members (members.services.teams_recount, under the team's row lock): the
+    # active leader, the count of active members and its status against the province's size policy.
+    leader = models.ForeignKey("members.Member", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    member_count = models.PositiveIntegerField(default=0)
+    size_status = models.CharField(max_length=5, choices=SizeStatus.choices, default=SizeStatus.UNDER)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TeamQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["commune_id", "name_key", "id"]
+        indexes = [
+            models.Index(fields=["province", "commune", "status"]),
+            models.Index(fields=["commune", "name_key"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["hamlet"], condition=Q(status="active", hamlet__isnull=False), name="team_one_active_per_hamlet"
+            ),
+            models.UniqueConstraint(
+                fields=["commune"],
+                condition=Q(status="active", hamlet__isnull=True),
+                name="team_one_active_per_commune",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="active", dissolved_on__isnull=True)
+                | Q(status="dissolved", dissolved_on__isnull=False),
+                name="team_dissolved_has_date",
+            ),
+            models.CheckConstraint(
+                condition=Q(dissolved_on__isnull=True) | Q(dissolved_on__gte=F("established_on")),
+                name="team_dissolved_after_established",
+            ),
+            models.CheckConstraint(condition=~Q(name=""), name="team_name_not_blank"),
+            models.CheckConstraint(condition=Q(version__gte=1), name="team_version_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def level(self) -> str:
+        return TeamLevel.HAMLET if self.hamlet_id else TeamLevel.COMMUNE

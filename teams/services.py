@@ -1,0 +1,306 @@
+"""Writes on teams and size policies. Member writes live in members.services."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Case, F, OuterRef, Subquery, Value, When
+from django.db.models.functions import Coalesce
+from django.db.models.lookups import GreaterThan, LessThan
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from accounts.scoping import Role, scope_of
+from areas.changes import commune_changed, communes_changed
+from areas.models import Commune, Hamlet, Province
+from areas.names import clean_name, fold, name_key
+from config.errors import (
+    Conflict,
+    DomainError,
+    NotFound,
+    PreconditionFailed,
+    PreconditionRequired,
+    constraint_name,
+    invalid,
+)
+from teams.models import SizePolicy, SizeStatus, Team, TeamQuerySet, TeamStatus
+
+TEAM_NAME_MAX = 200
+
+
+# --- Size policy --------------------------------------------------------------------------
+
+
+def size_range(province_id: int) -> tuple[int, int]:
+    policy = SizePolicy.objects.filter(province_id=province_id).first()
+    if policy is None:
+        return settings.TEAM_SIZE_MIN_DEFAULT, settings.TEAM_SIZE_MAX_DEFAULT
+    return policy.min_members, policy.max_members
+
+
+def size_status_expression(count=None):
+    """SQL for a team's size_status from its member count and its province's policy (or the default)."""
+    count = count if count is not None else F("member_count")
+    policy = SizePolicy.objects.filter(province_id=OuterRef("province_id"))
+    low = Coalesce(Subquery(policy.values("min_members")[:1]), Value(settings.TEAM_SIZE_MIN_DEFAULT))
+    high = Coalesce(Subquery(policy.values("max_members")[:1]), Value(settings.TEAM_SIZE_MAX_DEFAULT))
+    return Case(
+        When(LessThan(count, low), then=Value(SizeStatus.UNDER)),
+        When(GreaterThan(count, high), then=Value(SizeStatus.OVER)),
+        default=Value(SizeStatus.OK),
+    )
+
+
+@transaction.atomic
+def size_policy_set(*, actor, province_code: str, min_members: int, max_members: int) -> SizePolicy:
+    """Set a province's team-size range and re-flag its teams (one UPDATE)."""
+    scope = scope_of(actor)
+    province = Province.objects.current().visible_to(actor).filter(code=province_code).first()
+    if province is None:
+        raise NotFound(_("Not found."))
+    if scope.role != Role.PROVINCE_ADMIN:
+        raise DomainError(_("Only the province admin sets the team-size policy."), code="forbidden", status_code=403)
+    if min_members < 1:
+        raise invalid(min_members=_("The minimum must be at least 1."))
+    if max_members < min_members:
+        raise invalid(max_members=_("The maximum must not be below the minimum."))
+    policy, _created = SizePolicy.objects.update_or_create(
+        province=province, defaults={"min_members": min_members, "max_members": max_members}
+    )
+    teams = Team.objects.filter(province=province, status=TeamStatus.ACTIVE)
+    teams.update(size_status=size_status_expression())
+    communes_changed(teams.values_list("commune_id", flat=True).distinct())
+    return policy
+
+
+# --- Teams --------------------------------------------------------------------------------
+
+
+def validate_team_name(raw: str) -> str:
+    name = clean_name(raw or "")
+    if not name:
+        raise invalid(name=_("The team name may not be blank."))
+    if len(name) > TEAM_NAME_MAX:
+        raise invalid(name=_("The team name may have at most %(max)d characters.") % {"max": TEAM_NAME_MAX})
+    return name
+
+
+def _not_in_future(field: str, day: dt.date) -> None:
+    if day > timezone.localdate():
+        raise invalid(**{field: _("The date may not be in the future.")})
+
+
+def _writable_commune(actor, commune_code: str) -> Commune:
+    commune = Commune.objects.current().visible_to(actor).filter(code=commune_code).first()
+    if commune is None or actor.role not in TeamQuerySet.write_roles:
+        raise invalid(commune=_("No commune with this code in your area."))
+    return commune
+
+
+def _hamlet_of(commune: Commune, hamlet_id: int | None) -> Hamlet | None:
+    if hamlet_id is None:
+        return None
+    hamlet = Hamlet.objects.filter(pk=hamlet_id, commune=commune, active=True).first()
+    if hamlet is None:
+        raise invalid(hamlet=_("This hamlet is not an active hamlet of the team's commune."))
+    return hamlet
+
+
+def _occupied_error(existing: Team | None, hamlet: Hamlet | None) -> Conflict:
+    message = (
+        _("This hamlet already has an active team.")
+        if hamlet
+        else _("This commune already has an active commune-level team.")
+    )
+    return Conflict(
+        message,
+        code="team_exists",
+        fields={"hamlet" if hamlet else "commune": [message]},
+        extra={"existing_id": str(existing.pk)} if existing else {},
+    )
+
+
+def _active_team_at(commune: Commune, hamlet: Hamlet | None, exclude: uuid.UUID | None = None) -> Team | None:
+    qs = Team.objects.filter(commune=commune, status=TeamStatus.ACTIVE)
+    qs = qs.filter(hamlet=hamlet) if hamlet else qs.filter(hamlet__isnull=True)
+    if exclude:
+        qs = qs.exclude(pk=exclude)
+    return qs.first()
+
+
+def _same_team(team: Team, values: dict) -> bool:
+    return all(getattr(team, key) == value for key, value in values.items())
+
+
+def _replay_or_conflict(team_id: uuid.UUID, values: dict) -> Team:
+    existing = Team.objects.filter(pk=team_id).first()
+    if existing is None:
+        raise RuntimeError("replay check on a missing team")
+    if _same_team(existing, values):
+        return existing
+    raise Conflict(
+        _("A different team already exists with this id."),
+        code="id_conflict",
+        extra={"id": str(team_id), "version": existing.version},
+    )
+
+
+@transaction.atomic
+def team_create(
+    *,
+    actor,
+    commune_code: str,
+    name: str,
+    established_on: dt.date,
+    hamlet_id: int | None = None,
+    decision_number: str = "",
+    team_id: uuid.UUID | None = None,
+) -> tuple[Team, bool]:
+    """Register a team. A replay of the same id and content returns the team with created=False."""
+    commune = _writable_commune(actor, commune_code)
+    hamlet = _hamlet_of(commune, hamlet_id)
+    name = validate_team_name(name)
+    _not_in_future("established_on", established_on)
+    values = {
+        "commune_id": commune.pk,
+        "hamlet_id": hamlet.pk if hamlet else None,
+        "name": name,
+        "established_on": established_on,
+        "decision_number": clean_name(decision_number or ""),
+    }
+    if team_id and Team.objects.filter(pk=team_id).exists():
+        return _replay_or_conflict(team_id, values), False
+    existing = _active_team_at(commune, hamlet)
+    if existing:
+        raise _occupied_error(existing, hamlet)
+    team = Team(
+        id=team_id or uuid.uuid4(),
+        province_id=commune.province_id,
+        name_key=name_key(name),
+        name_folded=fold(name),
+        size_status=SizeStatus.UNDER,
+        **values,
+    )
+    try:
+        with transaction.atomic():
+            team.save(force_insert=True)
+    except IntegrityError as exc:
+        # A concurrent request won: either the same id (a replay) or the same hamlet/commune slot.
+        if constraint_name(exc) and "pkey" in constraint_name(exc):
+            return _replay_or_conflict(team.pk, values), False
+        raise _occupied_error(_active_team_at(commune, hamlet), hamlet) from None
+    Team.objects.filter(pk=team.pk).update(size_status=size_status_expression())
+    team.refresh_from_db(fields=["size_status"])
+    commune_changed(commune.pk)
+    return team, True
+
+
+def check_version(obj, version: int | None) -> None:
+    """Optimistic concurrency: the caller must say which version it edits, and it must be current."""
+    if version is None:
+        raise PreconditionRequired(
+            _("Send the version you are editing (If-Match header or a version field)."),
+            extra={"version": obj.version},
+        )
+    if int(version) != obj.version:
+        raise PreconditionFailed(
+            _("This record was changed by someone else. Reload it and try again."), extra={"version": obj.version}
+        )
+
+
+def team_get_for_update(*, actor, team_id, leader_allowed: bool = False) -> Team:
+    """The team, row-locked, if the actor may write it (404 otherwise)."""
+    qs = Team.objects.visible_to(actor) if leader_allowed else Team.objects.writable_by(actor)
+    team = qs.select_for_update().filter(pk=team_id).first()
+    if team is None:
+        if leader_allowed or not Team.objects.visible_to(actor).filter(pk=team_id).exists():
+            raise NotFound(_("Not found."))
+        raise DomainError(_("You may not change this team."), code="forbidden", status_code=403)
+    if leader_allowed and actor.role not in TeamQuerySet.write_roles | {Role.TEAM_LEADER}:
+        raise DomainError(_("You may not change this team."), code="forbidden", status_code=403)
+    return team
+
+
+@transaction.atomic
+def team_update(*, actor, team_id, version: int | None, **changes) -> Team:
+    """Edit a team. Team leaders may edit their own team's name, date and decision, not where it serves."""
+    team = team_get_for_update(actor=actor, team_id=team_id, leader_allowed=True)
+    if team.status != TeamStatus.ACTIVE:
+        raise Conflict(_("A dissolved team cannot be changed."), code="team_dissolved")
+    if actor.role == Role.TEAM_LEADER and ({"hamlet_id", "commune_code"} & changes.keys()):
+        raise DomainError(
+            _("A team leader cannot change the team's commune or hamlet."), code="forbidden", status_code=403
+        )
+    check_version(team, version)
+    if "commune_code" in changes and changes.pop("commune_code") != team.commune.code:
+        raise invalid(commune=_("A team cannot move to another commune; dissolve it and register a new one."))
+    if "name" in changes:
+        team.name = validate_team_name(changes.pop("name"))
+        team.name_key = name_key(team.name)
+        team.name_folded = fold(team.name)
+    if "established_on" in changes:
+        team.established_on = changes.pop("established_on")
+        _not_in_future("established_on", team.established_on)
+    if "decision_number" in changes:
+        team.decision_number = clean_name(changes.pop("decision_number") or "")
+    if "hamlet_id" in changes:
+        hamlet = _hamlet_of(team.commune, changes.pop("hamlet_id"))
+        if (hamlet.pk if hamlet else None) != team.hamlet_id:
+            existing = _active_team_at(team.commune, hamlet, exclude=team.pk)
+            if existing:
+                raise _occupied_error(existing, hamlet)
+            team.hamlet = hamlet
+    team.version += 1
+    try:
+        with transaction.atomic():
+            team.save()
+    except IntegrityError:
+        raise _occupied_error(_active_team_at(team.commune, team.hamlet, exclude=team.pk), team.hamlet) from None
+    commune_changed(team.commune_id)
+    return team
+
+
+def hamlet_served_by_active_team(hamlet: Hamlet) -> str | None:
+    """areas' removal guard: a hamlet with an active team may not be retired."""
+    if Team.objects.filter(hamlet=hamlet, status=TeamStatus.ACTIVE).exists():
+        return _("An active team serves this hamlet; dissolve or move the team first.")
+    return None
+
+
+@transaction.atomic
+def team_dissolve(*, actor, team_id, dissolved_on: dt.date | None = None, version: int | None = None) -> Team:
+    """Dissolve a team: its active members leave on that day and its leader's login is switched off."""
+    team = team_get_for_update(actor=actor, team_id=team_id)
+    if team.status == TeamStatus.DISSOLVED:
+        return team  # a retry of the same dissolution changes nothing
+    if version is not None:
+        check_version(team, version)
+    day = dissolved_on or timezone.localdate()
+    _not_in_future("dissolved_on", day)
+    if day < team.established_on:
+        raise invalid(dissolved_on=_("A team cannot be dissolved before it was established."))
+    leaving = team.members.filter(active=True)
+    logins = [m.user_id for m in leaving.filter(user__isnull=False).only("user_id")]
+    # A member who joined after the dissolution day leaves on the day they joined.
+    leaving.filter(joined_on__gt=day).update(active=False, left_on=F("joined_on"), version=F("version") + 1)
+    leaving.update(active=False, left_on=day, version=F("version") + 1)
+    deactivate_leader_logins(logins)
+    team.status = TeamStatus.DISSOLVED
+    team.dissolved_on = day
+    team.member_count = 0
+    team.leader = None
+    team.size_status = SizeStatus.UNDER
+    team.version += 1
+    team.save()
+    commune_changed(team.commune_id)
+    return team
+
+
+def deactivate_leader_logins(user_ids) -> None:
+    ids = [i for i in user_ids if i]
+    if ids:
+        User.objects.filter(pk__in=ids, role=Role.TEAM_LEADER).update(is_active=False)
