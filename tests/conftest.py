@@ -59,7 +59,12 @@ def _fresh_cache():
 
 @pytest.fixture
 def world(db):
-    """Two provinces, three communes, a hamlet in each commune, and the persona users."""
+    """Two provinces, three communes, a hamlet and a team in each commune, and the persona users."""
+    return build_world()
+
+
+def build_world() -> SimpleNamespace:
+    """The persona world; usable inside transactional tests, where the `world` fixture's db is not."""
     a = ProvinceFactory(code="01", name="Thành phố Thử A")
     b = ProvinceFactory(code="02", name="Tỉnh Thử B")
     a1 = CommuneFactory(code="00001", name="Phường Hoà Bình", province=a)

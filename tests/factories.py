@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import factory
 
 from accounts.models import User
@@ -74,7 +76,7 @@ class TeamFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Tổ Công nghệ số cộng đồng {n}")
     name_key = factory.LazyAttribute(lambda o: name_key(o.name))
     name_folded = factory.LazyAttribute(lambda o: fold(o.name))
-    established_on = factory.Faker("date_between", start_date="-2y", end_date="-30d")
+    established_on = dt.date(2024, 5, 1)
 
 
 class MemberFactory(factory.django.DjangoModelFactory):
