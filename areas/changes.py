@@ -10,8 +10,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
+
+from areas.models import DirtyCommune
 
 logger = logging.getLogger(__name__)
 
@@ -19,24 +21,12 @@ RECOMPUTE_TASK = "coverage.recompute_dirty"
 
 
 def communes_changed(commune_ids: Iterable[int]) -> None:
-    """Mark communes dirty in the current transaction (one statement), and kick the recompute after commit."""
+    """Mark communes dirty in the current transaction (one INSERT), and kick the recompute after commit."""
     ids = sorted({int(i) for i in commune_ids if i is not None})
     if not ids:
         return
     now = timezone.now()
-    table = "areas_dirtycommune"
-    values = ", ".join(["(%s, 1, %s)"] * len(ids))
-    params: list = []
-    for commune_id in ids:
-        params += [commune_id, now]
-    # Sorted ids take the row locks in one order, so two writers cannot deadlock here.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (commune_id, generation, marked_at) VALUES {values} "
-            f"ON CONFLICT (commune_id) DO UPDATE "
-            f"SET generation = {table}.generation + 1, marked_at = EXCLUDED.marked_at",
-            params,
-        )
+    DirtyCommune.objects.bulk_create([DirtyCommune(commune_id=i, marked_at=now) for i in ids])
     transaction.on_commit(_kick)
 
 

@@ -174,14 +174,18 @@ class AreaSource(models.Model):
 class DirtyCommune(models.Model):
     """The changed-commune outbox: a row means "recompute this commune's figures".
 
-    Writers upsert it in their own transaction (areas.changes.commune_changed);
-    coverage deletes a row only at the generation it recomputed, so a mark
-    made during a recompute survives it.
+    Writers append a row in their own transaction (areas.changes.communes_changed). It is
+    append-only, so concurrent writers in one commune never wait on each other's row locks.
+    Coverage reads the rows up to some id, recomputes their communes, and deletes only the rows
+    it read, so a mark made during a recompute survives it.
     """
 
-    commune = models.OneToOneField(Commune, on_delete=models.CASCADE, primary_key=True, related_name="+")
-    generation = models.BigIntegerField(default=1)
+    id = models.BigAutoField(primary_key=True)
+    commune = models.ForeignKey(Commune, on_delete=models.CASCADE, related_name="+")
     marked_at = models.DateTimeField()
 
+    class Meta:
+        indexes = [models.Index(fields=["commune", "id"])]
+
     def __str__(self) -> str:
-        return f"dirty {self.commune_id}@{self.generation}"
+        return f"dirty {self.commune_id}#{self.pk}"

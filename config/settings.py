@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "accounts",
     "teams",
     "members",
+    "activities",
 ]
 
 MIDDLEWARE = [
@@ -241,3 +242,7 @@ LOGGING = {
 # --- Domain policy -------------------------------------------------------------------
 TEAM_SIZE_MIN_DEFAULT = env_int("TEAM_SIZE_MIN_DEFAULT", 4, minimum=1)
 TEAM_SIZE_MAX_DEFAULT = env_int("TEAM_SIZE_MAX_DEFAULT", 9, minimum=1)
+ACTIVITY_MAX_AGE_DAYS = env_int("ACTIVITY_MAX_AGE_DAYS", 365, minimum=1)
+ACTIVITY_EDIT_WINDOW_DAYS = env_int("ACTIVITY_EDIT_WINDOW_DAYS", 30, minimum=0)
+SYNC_MAX_ITEMS = env_int("SYNC_MAX_ITEMS", 500, minimum=1)
+SYNC_MAX_BYTES = env_int("SYNC_MAX_BYTES", 4 * 1024 * 1024, minimum=1024)

@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("areas.urls")),
     path("", include("teams.urls")),
     path("", include("members.urls")),
+    path("", include("activities.urls")),
 ]
 
 urlpatterns = [

@@ -63,8 +63,21 @@ def world(db):
     return build_world()
 
 
+def ensure_reference_data() -> None:
+    """Transactional tests flush every table, including rows that data migrations shipped: put them back."""
+    import importlib
+
+    from activities.models import ActivityType
+
+    if not ActivityType.objects.exists():
+        shipped = importlib.import_module("activities.migrations.0002_activity_types")
+        for order, (code, name_vi, name_en) in enumerate(shipped.TYPES, start=1):
+            ActivityType.objects.create(code=code, name_vi=name_vi, name_en=name_en, sort_order=order * 10)
+
+
 def build_world() -> SimpleNamespace:
     """The persona world; usable inside transactional tests, where the `world` fixture's db is not."""
+    ensure_reference_data()
     a = ProvinceFactory(code="01", name="Thành phố Thử A")
     b = ProvinceFactory(code="02", name="Tỉnh Thử B")
     a1 = CommuneFactory(code="00001", name="Phường Hoà Bình", province=a)
