@@ -35,7 +35,14 @@ def commune_changed(commune_id: int) -> None:
 
 
 def _kick() -> None:
-    """Ask the worker to recompute soon. Best effort: the beat sweep catches anything this misses."""
+    """Ask the worker to recompute soon, at most once per debounce window.
+
+    Best effort: if Redis is down this logs and returns; the row is committed and the beat
+    sweep picks it up.
+    """
+    from django.conf import settings
+    from django.core.cache import cache
+
     from config.celery import app
 
     try:
@@ -43,7 +50,10 @@ def _kick() -> None:
             task = app.tasks.get(RECOMPUTE_TASK)
             if task is not None:
                 task.apply()
-        else:
-            app.send_task(RECOMPUTE_TASK, countdown=1)
-    except Exception as exc:  # Redis down: the row is committed and the sweep will find it
+            return
+        window = settings.COVERAGE_KICK_DEBOUNCE_SECONDS
+        if window and not cache.add("coverage:kick", 1, timeout=window):
+            return  # a recompute is already queued for this window; it will read our mark
+        app.send_task(RECOMPUTE_TASK, countdown=window)
+    except Exception as exc:  # Redis down: the mark is committed and the sweep will find it
         logger.warning("could not enqueue coverage recompute: %s", type(exc).__name__)

@@ -13,6 +13,9 @@ app.autodiscover_tasks()
 
 # Times are Asia/Ho_Chi_Minh (CELERY_TIMEZONE). Each entry names a task by its registered name.
 app.conf.beat_schedule = {
+    "coverage-sweep": {"task": "coverage.sweep", "schedule": 60.0},
+    "coverage-snapshot": {"task": "coverage.snapshot", "schedule": crontab(hour=23, minute=55)},
+    "coverage-reconcile": {"task": "coverage.reconcile", "schedule": crontab(hour=2, minute=0)},
     "purge-expired-tokens": {
         "task": "accounts.purge_expired_tokens",
         "schedule": crontab(hour=3, minute=10),

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "teams",
     "members",
     "activities",
+    "coverage",
 ]
 
 MIDDLEWARE = [
@@ -246,3 +247,6 @@ ACTIVITY_MAX_AGE_DAYS = env_int("ACTIVITY_MAX_AGE_DAYS", 365, minimum=1)
 ACTIVITY_EDIT_WINDOW_DAYS = env_int("ACTIVITY_EDIT_WINDOW_DAYS", 30, minimum=0)
 SYNC_MAX_ITEMS = env_int("SYNC_MAX_ITEMS", 500, minimum=1)
 SYNC_MAX_BYTES = env_int("SYNC_MAX_BYTES", 4 * 1024 * 1024, minimum=1024)
+# Fault injection for the worker-kill tests only: seconds a recompute holds its transaction open.
+COVERAGE_FAULT_PAUSE_SECONDS = env_int("COVERAGE_FAULT_PAUSE_SECONDS", 0, minimum=0)
+COVERAGE_KICK_DEBOUNCE_SECONDS = env_int("COVERAGE_KICK_DEBOUNCE_SECONDS", 1, minimum=0)

@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("teams.urls")),
     path("", include("members.urls")),
     path("", include("activities.urls")),
+    path("", include("coverage.urls")),
 ]
 
 urlpatterns = [

@@ -1,0 +1,210 @@
+"""The one set-based computation of coverage figures, used by the full and the incremental path alike.
+
+compute_communes() reads the source rows with a fixed number of GROUP BY queries, whatever the
+number of communes; the filter is the only difference between a full and an incremental run.
+Province and national figures are rolled up from the stored commune figures.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+
+from activities.models import Activity, ActivityType
+from areas.models import Commune, Hamlet, Province
+from members.models import Background, Member, MemberRole
+from teams.models import SizeStatus, Team, TeamStatus
+
+COUNTS = (
+    "hamlets_total",
+    "hamlets_covered",
+    "teams_active",
+    "teams_commune_level",
+    "teams_hamlet_level",
+    "members_active",
+    "activities",
+    "people_helped",
+    "activities_quarter",
+    "people_helped_quarter",
+)
+BREAKDOWNS = (
+    "teams_by_size_status",
+    "members_by_role",
+    "members_by_background",
+    "activities_by_type",
+    "activities_by_type_quarter",
+)
+
+
+def quarter_of(day: dt.date) -> tuple[str, dt.date]:
+    """("2026-Q4", 2026-10-01) for any day of that quarter."""
+    index = (day.month - 1) // 3
+    return f"{day.year}-Q{index + 1}", dt.date(day.year, index * 3 + 1, 1)
+
+
+def _empty(type_codes: list[str]) -> dict:
+    figures: dict = dict.fromkeys(COUNTS, 0)
+    figures["teams_by_size_status"] = dict.fromkeys(SizeStatus.values, 0)
+    figures["members_by_role"] = dict.fromkeys(MemberRole.values, 0)
+    figures["members_by_background"] = dict.fromkeys(Background.values, 0)
+    figures["activities_by_type"] = {code: {"activities": 0, "people_helped": 0} for code in type_codes}
+    figures["activities_by_type_quarter"] = {code: {"activities": 0, "people_helped": 0} for code in type_codes}
+    return figures
+
+
+def _finish(figures: dict) -> dict:
+    total = figures["hamlets_total"]
+    figures["hamlet_coverage"] = round(figures["hamlets_covered"] / total, 6) if total else 0.0
+    return figures
+
+
+def compute_communes(commune_ids=None, *, today: dt.date | None = None) -> dict[int, dict]:
+    """Figures of these communes (every current commune when None), keyed by commune id.
+
+    Six queries: communes, activity types, hamlets, teams, members, activities.
+    """
+    today = today or timezone.localdate()
+    quarter, quarter_start = quarter_of(today)
+    communes = Commune.objects.current(today)
+    scope = Q()
+    if commune_ids is not None:
+        ids = sorted(set(commune_ids))
+        communes = communes.filter(pk__in=ids)
+        scope = Q(commune_id__in=ids)
+    type_codes = list(ActivityType.objects.order_by("sort_order", "code").values_list("code", flat=True))
+    result: dict[int, dict] = {}
+    for commune_id, province_id in communes.values_list("id", "province_id"):
+        figures = _empty(type_codes)
+        figures["province_id"] = province_id
+        figures["quarter"] = quarter
+        result[commune_id] = figures
+
+    hamlets = (
+        Hamlet.objects.filter(scope, active=True)
+        .values("commune_id")
+        .annotate(
+            total=Count("id", distinct=True), covered=Count("id", filter=Q(teams__status="active"), distinct=True)
+        )
+    )
+    for row in hamlets:
+        figures = result.get(row["commune_id"])
+        if figures is not None:
+            figures["hamlets_total"] = row["total"]
+            figures["hamlets_covered"] = row["covered"]
+
+    teams = (
+        Team.objects.filter(scope, status=TeamStatus.ACTIVE)
+        .values("commune_id", "size_status")
+        .annotate(n=Count("id"), at_hamlet=Count("id", filter=Q(hamlet__isnull=False)))
+    )
+    for row in teams:
+        figures = result.get(row["commune_id"])
+        if figures is not None:
+            figures["teams_active"] += row["n"]
+            figures["teams_hamlet_level"] += row["at_hamlet"]
+            figures["teams_commune_level"] += row["n"] - row["at_hamlet"]
+            figures["teams_by_size_status"][row["size_status"]] += row["n"]
+
+    members = (
+        Member.objects.filter(scope, active=True).values("commune_id", "role", "background").annotate(n=Count("id"))
+    )
+    for row in members:
+        figures = result.get(row["commune_id"])
+        if figures is not None:
+            figures["members_active"] += row["n"]
+            figures["members_by_role"][row["role"]] += row["n"]
+            figures["members_by_background"][row["background"]] += row["n"]
+
+    in_quarter = Q(occurred_on__gte=quarter_start)
+    activities = (
+        Activity.objects.filter(scope, deleted=False)
+        .values("commune_id", "type_id")
+        .annotate(
+            n=Count("id"),
+            people=Sum("people_helped"),
+            n_quarter=Count("id", filter=in_quarter),
+            people_quarter=Sum("people_helped", filter=in_quarter),
+        )
+    )
+    for row in activities:
+        figures = result.get(row["commune_id"])
+        if figures is None:
+            continue
+        people, people_quarter = row["people"] or 0, row["people_quarter"] or 0
+        figures["activities"] += row["n"]
+        figures["people_helped"] += people
+        figures["activities_quarter"] += row["n_quarter"]
+        figures["people_helped_quarter"] += people_quarter
+        by_type = figures["activities_by_type"].setdefault(row["type_id"], {"activities": 0, "people_helped": 0})
+        by_type["activities"] += row["n"]
+        by_type["people_helped"] += people
+        by_quarter = figures["activities_by_type_quarter"].setdefault(
+            row["type_id"], {"activities": 0, "people_helped": 0}
+        )
+        by_quarter["activities"] += row["n_quarter"]
+        by_quarter["people_helped"] += people_quarter
+
+    for figures in result.values():
+        _finish(figures)
+        figures["covered"] = figures["teams_active"] > 0
+        figures["fully_covered"] = figures["covered"] and figures["hamlets_covered"] == figures["hamlets_total"]
+    return result
+
+
+def _add(total: dict, part: dict) -> None:
+    for name in COUNTS:
+        total[name] += part[name]
+    for name in ("teams_by_size_status", "members_by_role", "members_by_background"):
+        for key, value in part[name].items():
+            total[name][key] = total[name].get(key, 0) + value
+    for name in ("activities_by_type", "activities_by_type_quarter"):
+        for key, value in part[name].items():
+            slot = total[name].setdefault(key, {"activities": 0, "people_helped": 0})
+            slot["activities"] += value["activities"]
+            slot["people_helped"] += value["people_helped"]
+
+
+def roll_up_provinces(commune_rows: list[dict], province_ids, quarter: str, type_codes: list[str]) -> dict[int, dict]:
+    """Province figures from their communes' stored figures."""
+    result = {}
+    for province_id in province_ids:
+        figures = _empty(type_codes)
+        figures.update(quarter=quarter, communes_total=0, communes_covered=0, communes_fully_covered=0)
+        result[province_id] = figures
+    for row in commune_rows:
+        figures = result.get(row["province_id"])
+        if figures is None:
+            continue
+        _add(figures, row)
+        figures["communes_total"] += 1
+        figures["communes_covered"] += int(row["covered"])
+        figures["communes_fully_covered"] += int(row["fully_covered"])
+    for figures in result.values():
+        _finish(figures)
+        figures["complete"] = figures["communes_total"] > 0 and figures["communes_covered"] == figures["communes_total"]
+    return result
+
+
+def roll_up_nation(province_rows: list[dict], quarter: str, type_codes: list[str]) -> dict:
+    """National figures from the provinces' stored figures."""
+    figures = _empty(type_codes)
+    figures.update(
+        quarter=quarter,
+        communes_total=0,
+        communes_covered=0,
+        communes_fully_covered=0,
+        provinces_total=len(province_rows),
+        provinces_complete=0,
+    )
+    for row in province_rows:
+        _add(figures, row)
+        for name in ("communes_total", "communes_covered", "communes_fully_covered"):
+            figures[name] += row[name]
+        figures["provinces_complete"] += int(row["complete"])
+    return _finish(figures)
+
+
+def current_province_ids(today: dt.date | None = None) -> list[int]:
+    return list(Province.objects.current(today).values_list("id", flat=True))

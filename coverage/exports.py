@@ -1,0 +1,128 @@
+"""CSV and XLSX renderers for coverage lists, with Vietnamese column headers."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+from django.utils import timezone
+from rest_framework.renderers import BaseRenderer
+
+from activities.models import ActivityType
+from members.models import Background, MemberRole
+from teams.models import SizeStatus
+
+HEADERS = {
+    "code": "Mã",
+    "name": "Tên",
+    "province": "Mã tỉnh",
+    "hamlets_total": "Tổng số thôn, tổ dân phố",
+    "hamlets_covered": "Số thôn, tổ dân phố có Tổ",
+    "hamlet_coverage": "Tỷ lệ thôn, tổ dân phố có Tổ",
+    "communes_total": "Tổng số xã, phường, đặc khu",
+    "communes_covered": "Số xã có Tổ",
+    "communes_fully_covered": "Số xã phủ kín thôn",
+    "provinces_total": "Tổng số tỉnh, thành phố",
+    "provinces_complete": "Số tỉnh phủ kín cấp xã",
+    "covered": "Có Tổ",
+    "fully_covered": "Phủ kín thôn",
+    "complete": "Phủ kín cấp xã",
+    "teams_active": "Số Tổ đang hoạt động",
+    "teams_commune_level": "Tổ cấp xã",
+    "teams_hamlet_level": "Tổ cấp thôn",
+    "members_active": "Số thành viên",
+    "activities": "Số hoạt động (từ đầu)",
+    "people_helped": "Số lượt người được hỗ trợ (từ đầu)",
+    "quarter": "Quý",
+    "activities_quarter": "Số hoạt động trong quý",
+    "people_helped_quarter": "Số lượt người được hỗ trợ trong quý",
+    "computed_at": "Thời điểm tính",
+    "kind": "Loại",
+    "team": "Tổ",
+}
+
+
+def flatten(row: dict) -> dict:
+    """One export line: scalar figures, then every breakdown as its own column."""
+    flat = {k: v for k, v in row.items() if not isinstance(v, dict | list)}
+    for code, label in SizeStatus.choices:
+        flat[f"Tổ - {label}"] = row.get("teams_by_size_status", {}).get(code, 0)
+    for code, label in MemberRole.choices:
+        flat[f"Thành viên - {label}"] = row.get("members_by_role", {}).get(code, 0)
+    for code, label in Background.choices:
+        flat[f"Thành viên - {label}"] = row.get("members_by_background", {}).get(code, 0)
+    names = dict(ActivityType.objects.values_list("code", "name_vi"))
+    for code, figures in row.get("activities_by_type", {}).items():
+        flat[f"Hoạt động - {names.get(code, code)}"] = figures["activities"]
+        flat[f"Người được hỗ trợ - {names.get(code, code)}"] = figures["people_helped"]
+    for code, figures in row.get("activities_by_type_quarter", {}).items():
+        flat[f"Hoạt động trong quý - {names.get(code, code)}"] = figures["activities"]
+    return flat
+
+
+def table(rows: list[dict]) -> tuple[list[str], list[str], list[list]]:
+    """(keys, Vietnamese headers, values) for a list of API rows."""
+    flat_rows = [flatten(r) for r in rows]
+    keys: list[str] = []
+    for flat in flat_rows:
+        for key in flat:
+            if key not in keys:
+                keys.append(key)
+    headers = [HEADERS.get(k, k) for k in keys]
+    values = [[_cell(flat.get(k)) for k in keys] for flat in flat_rows]
+    return keys, headers, values
+
+
+def _cell(value):
+    if isinstance(value, bool):
+        return "Có" if value else "Không"
+    if isinstance(value, dt.datetime):
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S")
+    return "" if value is None else value
+
+
+class CSVRenderer(BaseRenderer):
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if not isinstance(data, list):
+            return _error_text(data).encode()
+        _, headers, values = table(data)
+        buffer = io.StringIO()
+        buffer.write("\ufeff")  # Excel opens UTF-8 CSV with Vietnamese text correctly only with a BOM
+        writer = csv.writer(buffer)
+        writer.writerow(headers)
+        writer.writerows(values)
+        return buffer.getvalue().encode("utf-8")
+
+
+class XLSXRenderer(BaseRenderer):
+    media_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    format = "xlsx"
+    charset = None
+    render_style = "binary"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        from openpyxl import Workbook
+
+        workbook = Workbook(write_only=True)
+        sheet = workbook.create_sheet("Độ phủ")
+        if isinstance(data, list):
+            _, headers, values = table(data)
+            sheet.append(headers)
+            for line in values:
+                sheet.append(line)
+        else:
+            sheet.append([_error_text(data)])
+        buffer = io.BytesIO()
+        workbook.save(buffer)
+        return buffer.getvalue()
+
+
+def _error_text(data) -> str:
+    if isinstance(data, dict) and "detail" in data:
+        return str(data["detail"])
+    return str(data)

@@ -1,0 +1,185 @@
+"""The coverage computation: definitions, equality with an independent SQL computation, query counts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from areas.models import DirtyCommune
+from coverage import services
+from coverage.compute import compute_communes
+from coverage.models import CommuneFigures, NationalFigures, ProvinceFigures
+from members.services import teams_recount
+from tests.factories import CommuneFactory, HamletFactory, MemberFactory, TeamFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def add_activities(team, n, type_code="vneid", people=3, days_ago=0, deleted=False):
+    from activities.feed import change_seq_expression
+    from activities.models import Activity
+
+    now = timezone.now()
+    Activity.objects.bulk_create(
+        [
+            Activity(
+                id=uuid.uuid4(),
+                team=team,
+                province_id=team.province_id,
+                commune_id=team.commune_id,
+                type_id=type_code,
+                occurred_on=timezone.localdate() - dt.timedelta(days=days_ago),
+                people_helped=people,
+                deleted=deleted,
+                created_at=now,
+                updated_at=now,
+                change_seq=0,
+            )
+            for _ in range(n)
+        ]
+    )
+    Activity.objects.filter(change_seq=0).update(change_seq=change_seq_expression())
+
+
+def test_definitions_per_commune(world):
+    # A1: hamlet a1 covered by team_a1 (hamlet level); add an uncovered hamlet and a commune-level team.
+    HamletFactory(commune=world.a1, name="Thôn Chưa Có Tổ")
+    commune_team = TeamFactory(commune=world.a1, hamlet=None, name="Tổ cấp xã A1")
+    MemberFactory.create_batch(9 + 1, team=commune_team)
+    teams_recount([commune_team.pk])
+    add_activities(world.teams.a1, 4, people=5)
+    add_activities(world.teams.a1, 2, people=7, deleted=True)
+    add_activities(world.teams.a1, 1, "online_safety", people=11, days_ago=200)
+    figures = compute_communes([world.a1.pk, world.b1.pk])
+    a1 = figures[world.a1.pk]
+    assert (a1["hamlets_total"], a1["hamlets_covered"]) == (2, 1)
+    assert (a1["teams_active"], a1["teams_commune_level"], a1["teams_hamlet_level"]) == (2, 1, 1)
+    assert a1["teams_by_size_status"] == {"under": 0, "ok": 1, "over": 1}
+    assert a1["covered"] is True and a1["fully_covered"] is False
+    assert a1["members_active"] == 14 and a1["members_by_role"]["leader"] == 1
+    assert (a1["activities"], a1["people_helped"]) == (5, 31)
+    assert a1["activities_by_type"]["vneid"] == {"activities": 4, "people_helped": 20}
+    assert a1["activities_by_type"]["online_safety"] == {"activities": 1, "people_helped": 11}
+    assert (a1["activities_quarter"], a1["people_helped_quarter"]) == (4, 20)
+    b1 = figures[world.b1.pk]
+    assert b1["covered"] is True and b1["fully_covered"] is False  # its hamlet has no hamlet-level team
+    assert set(figures) == {world.a1.pk, world.b1.pk}
+
+
+def test_an_empty_commune_is_not_covered(world):
+    empty = CommuneFactory(province=world.a)
+    figures = compute_communes([empty.pk])[empty.pk]
+    assert (figures["covered"], figures["fully_covered"], figures["hamlet_coverage"]) == (False, False, 0.0)
+
+
+def test_full_recompute_rolls_up_provinces_and_nation(world):
+    CommuneFactory(province=world.b)  # an uncovered commune makes B incomplete
+    services.recompute_all()
+    a = ProvinceFigures.objects.get(province=world.a)
+    b = ProvinceFigures.objects.get(province=world.b)
+    assert (a.communes_total, a.communes_covered, a.complete) == (2, 2, True)
+    assert (b.communes_total, b.communes_covered, b.complete) == (2, 1, False)
+    nation = NationalFigures.objects.get()
+    assert (nation.provinces_total, nation.provinces_complete) == (2, 1)
+    assert nation.teams_active == 3 and nation.members_active == 12
+    assert nation.members_by_role == {"leader": 3, "deputy": 0, "member": 9}
+
+
+INDEPENDENT_SQL = """
+SELECT c.id,
+  (SELECT count(*) FROM areas_hamlet h WHERE h.commune_id = c.id AND h.active),
+  (SELECT count(*) FROM areas_hamlet h WHERE h.commune_id = c.id AND h.active
+     AND EXISTS (SELECT 1 FROM teams_team t WHERE t.hamlet_id = h.id AND t.status = 'active')),
+  (SELECT count(*) FROM teams_team t WHERE t.commune_id = c.id AND t.status = 'active'),
+  (SELECT count(*) FROM members_member m WHERE m.commune_id = c.id AND m.active),
+  (SELECT count(*) FROM activities_activity a WHERE a.commune_id = c.id AND NOT a.deleted),
+  (SELECT coalesce(sum(people_helped), 0) FROM activities_activity a WHERE a.commune_id = c.id AND NOT a.deleted)
+FROM areas_commune c WHERE c.valid_to IS NULL
+"""
+
+
+def test_figures_equal_an_independent_sql_computation(world):
+    for _ in range(5):
+        team = TeamFactory(commune=CommuneFactory(province=world.b))
+        MemberFactory.create_batch(6, team=team)
+        add_activities(team, 3, people=2)
+    add_activities(world.teams.a2, 7, people=4)
+    services.recompute_all()
+    with connection.cursor() as cursor:
+        cursor.execute(INDEPENDENT_SQL)
+        expected = {row[0]: row[1:] for row in cursor.fetchall()}
+    stored = {
+        f.commune_id: (
+            f.hamlets_total,
+            f.hamlets_covered,
+            f.teams_active,
+            f.members_active,
+            f.activities,
+            f.people_helped,
+        )
+        for f in CommuneFigures.objects.all()
+    }
+    assert stored == expected
+    nation = NationalFigures.objects.get()
+    assert nation.activities == sum(v[4] for v in expected.values())
+    assert nation.members_active == sum(v[3] for v in expected.values())
+
+
+def test_full_recompute_query_count_does_not_depend_on_the_number_of_communes(world, django_assert_num_queries):
+    from django.test.utils import CaptureQueriesContext
+
+    services.recompute_all()
+    with CaptureQueriesContext(connection) as few:
+        services.recompute_all()
+    for _ in range(40):
+        team = TeamFactory(commune=CommuneFactory(province=world.b))
+        MemberFactory(team=team)
+        add_activities(team, 1)
+    with CaptureQueriesContext(connection) as many:
+        services.recompute_all()
+    assert len(few) == len(many)
+    # savepoint, advisory lock, max outbox id, communes, activity types, hamlets, teams, members,
+    # activities, commune figures upsert, activity types (roll-up), commune figures, province upsert,
+    # province figures, national upsert, outbox delete, savepoint release
+    assert len(many) == 17, [q["sql"][:60] for q in many.captured_queries]
+
+
+def test_incremental_equals_full(world, api):
+    services.recompute_all()
+    api(world.hoa).post("/api/v1/teams/", {"commune": "00001", "name": "Tổ mới", "established_on": "2025-08-01"})
+    api(world.tuan).delete(f"/api/v1/members/{world.teams.a1.members.exclude(role='leader').first().pk}/")
+    assert DirtyCommune.objects.exists()
+    assert services.recompute_dirty() == 1
+    assert not DirtyCommune.objects.exists()
+    incremental = {f.commune_id: f.teams_active for f in CommuneFigures.objects.all()}
+    nation_before = NationalFigures.objects.values("teams_active", "members_active").get()
+    run = services.reconcile()
+    assert run.differences == 0
+    assert {f.commune_id: f.teams_active for f in CommuneFigures.objects.all()} == incremental
+    assert NationalFigures.objects.values("teams_active", "members_active").get() == nation_before
+    assert nation_before == {"teams_active": 4, "members_active": 11}
+
+
+def test_reconcile_counts_and_logs_differences(world, caplog):
+    services.recompute_all()
+    CommuneFigures.objects.filter(commune=world.a1).update(teams_active=99, members_active=0)
+    with caplog.at_level("ERROR", logger="coverage.services"):
+        run = services.reconcile()
+    assert run.differences == 2
+    assert {e["field"] for e in run.examples} == {"teams_active", "members_active"}
+    assert "2 figures differed" in caplog.text
+    assert services.reconcile().differences == 0
+
+
+def test_marks_made_after_the_read_survive(world):
+    services.recompute_all()
+    from areas.changes import communes_changed
+
+    communes_changed([world.a1.pk])
+    services.recompute_dirty()
+    communes_changed([world.a2.pk])
+    assert list(DirtyCommune.objects.values_list("commune_id", flat=True)) == [world.a2.pk]
