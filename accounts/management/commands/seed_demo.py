@@ -38,7 +38,9 @@ class Command(BaseCommand):
                 check_password_strength=False,
             )
         if "generate_demo" in get_commands():
-            call_command("generate_demo", scale="commune", seed=1, stdout=self.stdout, stderr=self.stderr)
+            call_command(
+                "generate_demo", scale="commune", seed=1, if_empty=True, stdout=self.stdout, stderr=self.stderr
+            )
         self.stdout.write(self.style.SUCCESS(f"\nAPI:      {url}/api/v1/"))
         self.stdout.write(f"API docs: {url}/api/docs/")
         self.stdout.write(f'Log in:   POST {url}/api/v1/auth/token/ with {{"phone", "password"}}')

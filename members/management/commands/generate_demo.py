@@ -1,0 +1,83 @@
+"""manage.py generate_demo: demo hamlets, teams and members on the real map, reproducible from a seed."""
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from config.errors import DomainError
+from members.demo import (
+    DEFAULT_INCOMPLETE_PROVINCES,
+    DEFAULT_PROVINCE,
+    DEFAULT_UNCOVERED_COMMUNES,
+    NATIONAL_TEAMS,
+    Scale,
+    demo_communes,
+    demo_generate,
+)
+from teams.models import Team
+
+
+class Command(BaseCommand):
+    help = (
+        "Create demo hamlets, teams and members on the real communes (run load_areas first). "
+        "--scale commune: a few Hà Nội communes including 00226 (the README demo); province: every commune of "
+        f"one province (--province, default {DEFAULT_PROVINCE}); national: all 3,321 communes with exactly "
+        f"{NATIONAL_TEAMS:,} teams and about 400,000 members (the ministry's Q1/2024 figures). The same seed gives "
+        "the same rows. Refuses a database that already has hamlets, teams or members unless --reset, which "
+        "deletes every member, team, hamlet and dirty mark first (with the teams' activities; their leader logins are "
+        "switched off)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--scale", choices=[s.value for s in Scale], default=Scale.COMMUNE)
+        parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument("--province", dest="province_code", help="2-digit province code (province scale)")
+        parser.add_argument(
+            "--uncovered-communes",
+            type=float,
+            default=DEFAULT_UNCOVERED_COMMUNES,
+            help=f"share of communes left with no team (default {DEFAULT_UNCOVERED_COMMUNES}; 0 covers all)",
+        )
+        parser.add_argument(
+            "--incomplete-provinces",
+            type=int,
+            default=DEFAULT_INCOMPLETE_PROVINCES,
+            help="how many provinces hold the uncovered communes; every other province is fully covered "
+            f"(default {DEFAULT_INCOMPLETE_PROVINCES})",
+        )
+        parser.add_argument("--reset", action="store_true", help="delete every member, team and hamlet first")
+        parser.add_argument("--force", action="store_true", help="allow --reset outside DEBUG (never in production)")
+        parser.add_argument(
+            "--if-empty", action="store_true", help="do nothing (and succeed) when the registry already has data"
+        )
+
+    def handle(self, *args, scale, seed, province_code, uncovered_communes, incomplete_provinces, reset, force, **kw):
+        if reset and not settings.DEBUG and not force:
+            raise CommandError("--reset deletes the whole registry: it runs only with DEBUG on (or --force).")
+        if kw.get("if_empty") and not reset and Team.objects.exists():
+            self.stdout.write("The registry already has data; nothing generated (--if-empty).")
+            return
+        try:
+            total = demo_communes(scale=scale, province_code=province_code).count()
+            with tqdm(total=total, desc="communes", unit="commune", file=self.stderr) as bar:
+                summary = demo_generate(
+                    scale=scale,
+                    seed=seed,
+                    province_code=province_code,
+                    uncovered_communes=uncovered_communes,
+                    incomplete_provinces=incomplete_provinces,
+                    reset=reset,
+                    progress=bar.update,
+                )
+        except DomainError as exc:
+            messages = [f"{name}: {m}" for name, ms in exc.fields.items() for m in ms] or [str(exc.message)]
+            raise CommandError("; ".join(messages)) from None
+        s = summary
+        self.stdout.write(self.style.SUCCESS(f"Demo data, {s.scale} scale, seed {s.seed}:"))
+        self.stdout.write(
+            f"  teams:     {s.teams:,} ({s.commune_teams:,} commune-level, {s.hamlet_teams:,} hamlet-level)"
+        )
+        self.stdout.write(f"  members:   {s.members:,} ({s.min_team_size}-{s.max_team_size} per team)")
+        self.stdout.write(f"  hamlets:   {s.hamlets:,} ({s.hamlet_teams:,} with a team)")
+        self.stdout.write(f"  communes:  {s.covered_communes:,} of {s.communes:,} covered")
+        self.stdout.write(f"  provinces: {s.complete_provinces} of {s.provinces} complete")
