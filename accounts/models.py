@@ -64,3 +64,47 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return f"{self.role or 'user'}:{self.pk}"
+
+
+class AuditQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The ministry reads the whole log; a province admin reads their province's entries; nobody else."""
+        from accounts.scoping import NATION, PROVINCE, scope_of
+
+        scope = scope_of(user)
+        if scope.level == NATION:
+            return self.all()
+        if scope.level == PROVINCE:
+            return self.filter(province_id=scope.province_id)
+        return self.none()
+
+
+class AuditEntry(models.Model):
+    """One registry write: who did what to which record, when, with the record before and after.
+
+    Phone numbers and citizen IDs are stored masked (accounts.audit), so the log is not a second
+    copy of personal data.
+    """
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor_role = models.CharField(max_length=20, blank=True)
+    action = models.CharField(max_length=40)
+    entity = models.CharField(max_length=40)
+    entity_id = models.CharField(max_length=64)
+    province = models.ForeignKey("areas.Province", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    commune = models.ForeignKey("areas.Commune", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+
+    objects = AuditQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["province", "at"]),
+            models.Index(fields=["entity", "entity_id"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.entity_id}"

@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.audit import audit_bulk, audit_record, state
 from accounts.scoping import can_write
 from areas.changes import commune_changed, communes_changed
 from areas.models import Commune, Hamlet, HamletKind, HamletQuerySet
@@ -74,6 +75,7 @@ def hamlet_create(*, actor, commune_code: str, name: str, kind: str) -> Hamlet:
         # A concurrent create won the race on the unique constraint.
         raise _duplicate_error(_duplicate(commune.pk, key) or Hamlet(pk=None)) from None
     commune_changed(commune.pk)
+    audit_record(actor=actor, action="hamlet.create", obj=hamlet, before=None)
     return hamlet
 
 
@@ -90,6 +92,7 @@ def hamlet_update(
 ) -> Hamlet:
     """Rename, re-kind or (re)activate a hamlet in the actor's scope."""
     hamlet = hamlet_get_writable(actor=actor, hamlet_id=hamlet_id)
+    before = state(hamlet)
     if name is not None:
         hamlet.name = validate_hamlet_name(name)
         hamlet.name_key = name_key(hamlet.name)
@@ -106,6 +109,7 @@ def hamlet_update(
             raise _duplicate_error(existing)
     hamlet.save()
     commune_changed(hamlet.commune_id)
+    audit_record(actor=actor, action="hamlet.update", obj=hamlet, before=before)
     return hamlet
 
 
@@ -127,10 +131,12 @@ def hamlet_remove(*, actor, hamlet_id: int) -> None:
     hamlet = hamlet_get_writable(actor=actor, hamlet_id=hamlet_id)
     _guard_removal(hamlet)
     if hamlet.active:
+        before = state(hamlet)
         hamlet.active = False
         hamlet.valid_to = _retire_date(hamlet)
         hamlet.save(update_fields=["active", "valid_to", "updated_at"])
         commune_changed(hamlet.commune_id)
+        audit_record(actor=actor, action="hamlet.remove", obj=hamlet, before=before)
 
 
 # --- Bulk import -------------------------------------------------------------------------
@@ -159,7 +165,7 @@ def parse_hamlet_kind(raw: str) -> str | None:
 
 
 @transaction.atomic
-def hamlets_import(*, rows: list[tuple[int, dict]], dry_run: bool = False) -> HamletImportResult:
+def hamlets_import(*, rows: list[tuple[int, dict]], dry_run: bool = False, actor=None) -> HamletImportResult:
     """Import hamlets from (row number, {commune_code, name, kind}) rows: all or nothing, idempotent."""
     errors: list[RowError] = []
     codes = {r.get("commune_code", "") for _, r in rows}
@@ -197,7 +203,7 @@ def hamlets_import(*, rows: list[tuple[int, dict]], dry_run: bool = False) -> Ha
         (h.commune_id, h.name_key): h
         for h in Hamlet.objects.select_for_update().filter(commune_id__in={c.pk for c, *_ in parsed}, active=True)
     }
-    to_create, to_update = [], []
+    to_create, to_update, befores = [], [], {}
     for commune, name, key, kind in parsed:
         hamlet = existing.get((commune.pk, key))
         if hamlet is None:
@@ -205,6 +211,7 @@ def hamlets_import(*, rows: list[tuple[int, dict]], dry_run: bool = False) -> Ha
                 Hamlet(commune=commune, province_id=commune.province_id, name=name, name_key=key, kind=kind)
             )
         elif hamlet.kind != kind:
+            befores[hamlet.pk] = state(hamlet)
             hamlet.kind = kind
             to_update.append(hamlet)
     result = HamletImportResult(
@@ -218,5 +225,7 @@ def hamlets_import(*, rows: list[tuple[int, dict]], dry_run: bool = False) -> Ha
         return result
     Hamlet.objects.bulk_create(to_create, batch_size=2000)
     Hamlet.objects.bulk_update(to_update, ["kind"], batch_size=2000)
+    audit_bulk(actor=actor, action="hamlet.import_create", objects=to_create)
+    audit_bulk(actor=actor, action="hamlet.import_update", objects=to_update, befores=befores)
     communes_changed({h.commune_id for h in to_create} | {h.commune_id for h in to_update})
     return result

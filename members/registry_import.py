@@ -24,6 +24,7 @@ from django.db import IntegrityError, InterfaceError, OperationalError, connecti
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.audit import audit_bulk
 from accounts.models import User
 from accounts.scoping import Role, scope_of
 from areas.changes import communes_changed
@@ -525,7 +526,7 @@ def _plan_members(parsed: _Parsed, writes: _Writes, file_team_ids: set, now) -> 
     return counts
 
 
-def _write(writes: _Writes) -> None:
+def _write(writes: _Writes, actor) -> None:
     try:
         with transaction.atomic():
             Hamlet.objects.bulk_create(writes.hamlets, batch_size=BATCH_SIZE)
@@ -543,6 +544,14 @@ def _write(writes: _Writes) -> None:
     deactivate_leader_logins(writes.logins_off)
     teams_recount(writes.recount)
     communes_changed(writes.communes)
+    # The import's rows are audited in bulk: one entry per written row (after state; the before state of
+    # an updated row is not kept by the bulk path).
+    audit_bulk(actor=actor, action="import.hamlet_create", objects=writes.hamlets)
+    audit_bulk(actor=actor, action="import.team_create", objects=writes.teams_new)
+    audit_bulk(actor=actor, action="import.team_update", objects=writes.teams_changed)
+    audit_bulk(actor=actor, action="import.member_leave", objects=writes.members_released)
+    audit_bulk(actor=actor, action="import.member_update", objects=writes.members_changed)
+    audit_bulk(actor=actor, action="import.member_create", objects=writes.members_new)
 
 
 @transaction.atomic
@@ -552,6 +561,7 @@ def registry_import(
     province_id: int | None = None,
     dry_run: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    actor=None,
 ) -> RegistryImportResult:
     """Import teams and members from (row number, {column: text}) rows: all or nothing, idempotent.
 
@@ -575,7 +585,7 @@ def registry_import(
         setattr(result, name, value)
     if result.errors or dry_run:
         return result
-    _write(writes)
+    _write(writes, actor)
     return result
 
 
@@ -709,7 +719,10 @@ def _run(job: ImportJob) -> None:
     )
     try:
         result = registry_import(
-            rows=rows, province_id=job.province_id, progress=lambda done, _total: _record_progress(job.pk, done)
+            rows=rows,
+            province_id=job.province_id,
+            progress=lambda done, _total: _record_progress(job.pk, done),
+            actor=job.created_by,
         )
     except DomainError as exc:
         _finish(job, ImportStatus.FAILED, _general_errors(exc))

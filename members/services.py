@@ -14,6 +14,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.audit import audit_record, state
 from accounts.models import User
 from accounts.phones import InvalidPhone, canonical_phone
 from accounts.scoping import Role
@@ -193,6 +194,7 @@ def member_create(
         raise _integrity_to_error(exc, **context) from None
     teams_recount([team.pk])
     commune_changed(team.commune_id)
+    audit_record(actor=actor, action="member.create", obj=member, before=None)
     return member, True
 
 
@@ -216,6 +218,7 @@ def member_update(*, actor, member_id, version: int | None, **changes) -> Member
     if not member.active:
         raise Conflict(_("This member has left the team and cannot be changed."), code="member_left")
     check_version(member, version)
+    before = state(member)
     merged = {
         "full_name": member.full_name,
         "phone": member.phone,
@@ -257,6 +260,7 @@ def member_update(*, actor, member_id, version: int | None, **changes) -> Member
         member.user_id = None
     teams_recount([member.team_id])
     commune_changed(member.commune_id)
+    audit_record(actor=actor, action="member.update", obj=member, before=before)
     return member
 
 
@@ -266,6 +270,7 @@ def member_leave(*, actor, member_id, left_on: dt.date | None = None) -> Member:
     member = member_get_for_update(actor=actor, member_id=member_id)
     if not member.active:
         return member
+    before = state(member)
     day = left_on or timezone.localdate()
     member.left_on = max(day, member.joined_on)
     member.active = False
@@ -274,6 +279,7 @@ def member_leave(*, actor, member_id, left_on: dt.date | None = None) -> Member:
     deactivate_leader_logins([member.user_id])
     teams_recount([member.team_id])
     commune_changed(member.commune_id)
+    audit_record(actor=actor, action="member.leave", obj=member, before=before)
     return member
 
 
@@ -322,4 +328,7 @@ def team_leader_account_set(*, actor, team_id, password: str | None = None) -> t
     Member.objects.filter(user=user).exclude(pk=leader.pk).update(user=None)
     leader.user = user
     leader.save(update_fields=["user", "updated_at"])
+    audit_record(
+        actor=actor, action="team.leader_account", obj=team, before=None, after={"login": user.pk, "created": created}
+    )
     return user, created, generated

@@ -13,6 +13,7 @@ from django.db.models.lookups import GreaterThan, LessThan
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.audit import audit_record, state
 from accounts.models import User
 from accounts.scoping import Role, scope_of
 from areas.changes import commune_changed, communes_changed
@@ -68,12 +69,15 @@ def size_policy_set(*, actor, province_code: str, min_members: int, max_members:
         raise invalid(min_members=_("The minimum must be at least 1."))
     if max_members < min_members:
         raise invalid(max_members=_("The maximum must not be below the minimum."))
+    previous = SizePolicy.objects.filter(province=province).first()
+    before = state(previous)
     policy, _created = SizePolicy.objects.update_or_create(
         province=province, defaults={"min_members": min_members, "max_members": max_members}
     )
     teams = Team.objects.filter(province=province, status=TeamStatus.ACTIVE)
     teams.update(size_status=size_status_expression())
     communes_changed(teams.values_list("commune_id", flat=True).distinct())
+    audit_record(actor=actor, action="size_policy.set", obj=policy, before=before)
     return policy
 
 
@@ -196,6 +200,7 @@ def team_create(
     Team.objects.filter(pk=team.pk).update(size_status=size_status_expression())
     team.refresh_from_db(fields=["size_status"])
     commune_changed(commune.pk)
+    audit_record(actor=actor, action="team.create", obj=team, before=None)
     return team, True
 
 
@@ -236,6 +241,7 @@ def team_update(*, actor, team_id, version: int | None, **changes) -> Team:
             _("A team leader cannot change the team's commune or hamlet."), code="forbidden", status_code=403
         )
     check_version(team, version)
+    before = state(team)
     if "commune_code" in changes and changes.pop("commune_code") != team.commune.code:
         raise invalid(commune=_("A team cannot move to another commune; dissolve it and register a new one."))
     if "name" in changes:
@@ -261,6 +267,7 @@ def team_update(*, actor, team_id, version: int | None, **changes) -> Team:
     except IntegrityError:
         raise _occupied_error(_active_team_at(team.commune, team.hamlet, exclude=team.pk), team.hamlet) from None
     commune_changed(team.commune_id)
+    audit_record(actor=actor, action="team.update", obj=team, before=before)
     return team
 
 
@@ -283,6 +290,7 @@ def team_dissolve(*, actor, team_id, dissolved_on: dt.date | None = None, versio
     _not_in_future("dissolved_on", day)
     if day < team.established_on:
         raise invalid(dissolved_on=_("A team cannot be dissolved before it was established."))
+    before = state(team)
     leaving = team.members.filter(active=True)
     logins = [m.user_id for m in leaving.filter(user__isnull=False).only("user_id")]
     # A member who joined after the dissolution day leaves on the day they joined.
@@ -297,6 +305,7 @@ def team_dissolve(*, actor, team_id, dissolved_on: dt.date | None = None, versio
     team.version += 1
     team.save()
     commune_changed(team.commune_id)
+    audit_record(actor=actor, action="team.dissolve", obj=team, before=before)
     return team
 
 

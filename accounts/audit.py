@@ -1,0 +1,72 @@
+"""Recording registry writes in the audit log, in the writer's own transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+
+from django.db import models
+
+from accounts.models import AuditEntry
+from accounts.phones import mask_phone
+
+# Personal data is kept out of the log: these fields are stored masked.
+_MASKED = {"phone": mask_phone, "national_id": lambda v: v and "*" * (len(v) - 4) + v[-4:]}
+_SKIP = {"name_key", "name_folded", "created_at", "updated_at"}
+
+
+def state(obj: models.Model | None) -> dict | None:
+    """A JSON-safe copy of a row's columns, with phone and CCCD masked."""
+    if obj is None:
+        return None
+    data = {}
+    for field in obj._meta.concrete_fields:
+        if field.attname in _SKIP:
+            continue
+        value = getattr(obj, field.attname)
+        if field.name in _MASKED and value:
+            value = _MASKED[field.name](value)
+        elif isinstance(value, uuid.UUID | Decimal):
+            value = str(value)
+        elif isinstance(value, dt.date | dt.datetime):
+            value = value.isoformat()
+        data[field.attname] = value
+    return data
+
+
+def audit_record(*, actor, action: str, obj: models.Model, before: dict | None, after: dict | None = None) -> None:
+    """Append one entry. `before` comes from state() taken before the change; after defaults to the row now."""
+    AuditEntry.objects.create(
+        actor=actor if getattr(actor, "pk", None) else None,
+        actor_role=getattr(actor, "role", "") or "",
+        action=action,
+        entity=obj._meta.label_lower,
+        entity_id=str(obj.pk),
+        province_id=getattr(obj, "province_id", None),
+        commune_id=getattr(obj, "commune_id", None),
+        before=before,
+        after=after if after is not None else state(obj),
+    )
+
+
+def audit_bulk(*, actor, action: str, objects: list, befores: dict | None = None) -> None:
+    """One entry per object in one INSERT (bulk writes: imports)."""
+    befores = befores or {}
+    AuditEntry.objects.bulk_create(
+        [
+            AuditEntry(
+                actor=actor if getattr(actor, "pk", None) else None,
+                actor_role=getattr(actor, "role", "") or "",
+                action=action,
+                entity=obj._meta.label_lower,
+                entity_id=str(obj.pk),
+                province_id=getattr(obj, "province_id", None),
+                commune_id=getattr(obj, "commune_id", None),
+                before=befores.get(obj.pk),
+                after=state(obj),
+            )
+            for obj in objects
+        ],
+        batch_size=2000,
+    )

@@ -1,0 +1,69 @@
+"""GET /api/v1/audit/: the registry's audit log (ministry: all; province admin: their province)."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.generics import GenericAPIView
+
+from accounts.models import AuditEntry
+
+
+class AuditOutput(serializers.ModelSerializer):
+    province = serializers.CharField(source="province.code", allow_null=True, default=None)
+    commune = serializers.CharField(source="commune.code", allow_null=True, default=None)
+    actor = serializers.IntegerField(source="actor_id", allow_null=True)
+
+    class Meta:
+        model = AuditEntry
+        fields = [
+            "id",
+            "at",
+            "actor",
+            "actor_role",
+            "action",
+            "entity",
+            "entity_id",
+            "province",
+            "commune",
+            "before",
+            "after",
+        ]
+
+
+class AuditFilterInput(serializers.Serializer):
+    entity = serializers.CharField(required=False, max_length=40)
+    entity_id = serializers.CharField(required=False, max_length=64)
+    action = serializers.CharField(required=False, max_length=40)
+    since = serializers.DateTimeField(required=False)
+    until = serializers.DateTimeField(required=False)
+
+
+class AuditListApi(GenericAPIView):
+    """Who changed what in the registry, when, with the record before and after (phone and CCCD masked)."""
+
+    serializer_class = AuditOutput
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("entity", str, description="e.g. teams.team, members.member, areas.hamlet"),
+            OpenApiParameter("entity_id", str),
+            OpenApiParameter("action", str, description="e.g. team.create, member.leave"),
+            OpenApiParameter("since", str, description="ISO date-time"),
+            OpenApiParameter("until", str, description="ISO date-time"),
+        ]
+    )
+    def get(self, request):
+        filters = AuditFilterInput(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        values = filters.validated_data
+        qs = AuditEntry.objects.visible_to(request.user).select_related("province", "commune")
+        for name in ("entity", "entity_id", "action"):
+            if values.get(name):
+                qs = qs.filter(**{name: values[name]})
+        if values.get("since"):
+            qs = qs.filter(at__gte=values["since"])
+        if values.get("until"):
+            qs = qs.filter(at__lt=values["until"])
+        page = self.paginate_queryset(qs.order_by("-at", "-id"))
+        return self.get_paginated_response(AuditOutput(page, many=True).data)
