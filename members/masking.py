@@ -19,8 +19,15 @@ def sees_national_id(user, member) -> bool:
 
 
 def sees_phone(user, member) -> bool:
-    """Those who manage the member (in scope) read the phone; the ministry, which only reads, does not."""
-    return getattr(user, "role", None) in {Role.PROVINCE_ADMIN, Role.COMMUNE_OFFICER, Role.TEAM_LEADER}
+    """Those who manage the member (in their scope) read the phone; the ministry, which only reads, does not."""
+    role = getattr(user, "role", None)
+    if role == Role.PROVINCE_ADMIN:
+        return user.province_id is not None and user.province_id == member.province_id
+    if role == Role.COMMUNE_OFFICER:
+        return user.commune_id is not None and user.commune_id == member.commune_id
+    if role == Role.TEAM_LEADER:
+        return user.team_id is not None and user.team_id == member.team_id
+    return False
 
 
 def national_id_for(user, member) -> str | None:

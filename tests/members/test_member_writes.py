@@ -254,3 +254,18 @@ def test_joined_on_in_the_future_is_refused(world, api):
     tomorrow = timezone.localdate() + dt.timedelta(days=1)
     response = api(world.hoa).post(URL, body(world, joined_on=str(tomorrow)))
     assert response.status_code == 400 and "joined_on" in response.data
+
+
+def test_phone_is_shown_only_to_managers_in_scope():
+    from types import SimpleNamespace
+
+    from members.masking import sees_phone
+
+    member = SimpleNamespace(province_id=1, commune_id=10, team_id="t1")
+    assert sees_phone(SimpleNamespace(role="province_admin", province_id=1), member)
+    assert not sees_phone(SimpleNamespace(role="province_admin", province_id=2), member)
+    assert sees_phone(SimpleNamespace(role="commune_officer", commune_id=10), member)
+    assert not sees_phone(SimpleNamespace(role="commune_officer", commune_id=11), member)
+    assert sees_phone(SimpleNamespace(role="team_leader", team_id="t1"), member)
+    assert not sees_phone(SimpleNamespace(role="team_leader", team_id="t2"), member)
+    assert not sees_phone(SimpleNamespace(role="ministry"), member)
