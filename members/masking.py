@@ -21,6 +21,8 @@ def sees_national_id(user, member) -> bool:
 def sees_phone(user, member) -> bool:
     """Those who manage the member (in their scope) read the phone; the ministry, which only reads, does not."""
     role = getattr(user, "role", None)
+    if member is None:  # a form for a new member: those who may add members type the phone
+        return role in {Role.PROVINCE_ADMIN, Role.COMMUNE_OFFICER, Role.TEAM_LEADER}
     if role == Role.PROVINCE_ADMIN:
         return user.province_id is not None and user.province_id == member.province_id
     if role == Role.COMMUNE_OFFICER:

@@ -206,7 +206,7 @@ def test_national_plan_reproduces_the_q1_2024_figures(real_map):
 
 
 def test_bad_coverage_flags_are_refused(real_map):
-    with pytest.raises(CommandError, match="incomplete province"):
+    with pytest.raises(CommandError, match="incomplete_provinces"):
         generate(scale="commune", seed=1, uncovered_communes=0.05, incomplete_provinces=0)
     with pytest.raises(CommandError, match="81,415"):
         generate(scale="national", seed=1, uncovered_communes=0.3, incomplete_provinces=34)
