@@ -7,19 +7,14 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def low_write_rate(settings):
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {"login": "30/min", "writes": "3/min"},
-    }
-    from rest_framework.settings import api_settings
+def low_write_rate():
     from rest_framework.throttling import SimpleRateThrottle
 
-    api_settings.reload()
-    SimpleRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+    # The rates are read into a class attribute at import; swap it for the test and put it back after.
+    original = SimpleRateThrottle.THROTTLE_RATES
+    SimpleRateThrottle.THROTTLE_RATES = {"login": "30/min", "writes": "3/min"}
     yield
-    api_settings.reload()
-    SimpleRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+    SimpleRateThrottle.THROTTLE_RATES = original
 
 
 def test_writes_are_limited_per_user_with_a_clear_429(world, api, low_write_rate):
