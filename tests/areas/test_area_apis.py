@@ -17,6 +17,7 @@ VISIBLE = {
     "binh": (["02"], ["00003"], ["Thôn Nam"]),
     "hoa": (["01"], ["00001"], ["Thôn Đông"]),
     "hai": (["01"], ["00002"], ["Thôn Tây"]),
+    "tuan": (["01"], ["00001"], ["Thôn Đông"]),
     "nobody": ([], [], []),
 }
 
@@ -39,6 +40,8 @@ def test_lists_show_only_units_in_scope(world, api, persona):
         ("hoa", "/api/v1/communes/00001/", 200),
         ("hoa", "/api/v1/communes/00002/", 404),
         ("nobody", "/api/v1/provinces/01/", 404),
+        ("tuan", "/api/v1/communes/00001/", 200),
+        ("tuan", "/api/v1/communes/00002/", 404),
         ("minh", "/api/v1/communes/00003/", 200),
         ("minh", "/api/v1/communes/99999/", 404),
     ],
@@ -78,6 +81,7 @@ def test_hamlet_list_filters_by_commune(world, api):
         ("lan", "00003", 400),
         ("binh", "00003", 201),
         ("minh", "00001", 400),
+        ("tuan", "00001", 400),
         ("nobody", "00001", 400),
     ],
 )
