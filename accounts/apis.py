@@ -6,6 +6,7 @@ from axes.exceptions import AxesBackendPermissionDenied
 from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.contrib.auth.signals import user_logged_in
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -68,6 +69,9 @@ class TokenObtainApi(APIView):
             raise _locked_out()
         if user is None or not user.is_active:
             raise DomainError(_("The phone number or password is wrong."), code="invalid_credentials", status_code=401)
+        # A token login never calls django.contrib.auth.login(): send its signal, so that axes resets the
+        # failure count (AXES_RESET_ON_SUCCESS) and last_login is kept.
+        user_logged_in.send(sender=type(user), request=request._request, user=user)
         refresh = RefreshToken.for_user(user)
         return Response({"access": str(refresh.access_token), "refresh": str(refresh)})
 

@@ -51,7 +51,8 @@ class AuditListApi(GenericAPIView):
             OpenApiParameter("action", str, description="e.g. team.create, member.leave"),
             OpenApiParameter("since", str, description="ISO date-time"),
             OpenApiParameter("until", str, description="ISO date-time"),
-        ]
+        ],
+        responses=AuditOutput(many=True),
     )
     def get(self, request):
         filters = AuditFilterInput(data=request.query_params)

@@ -222,7 +222,8 @@ class ActivityListApi(GenericAPIView):
             OpenApiParameter("occurred_from", str, description="YYYY-MM-DD"),
             OpenApiParameter("occurred_to", str, description="YYYY-MM-DD"),
             OpenApiParameter("include_deleted", bool),
-        ]
+        ],
+        responses=ActivityOutput(many=True),
     )
     def get(self, request):
         filters = ActivityFilterInput(data=request.query_params)
@@ -287,7 +288,7 @@ class ActivityTypeUpdateInput(serializers.Serializer):
 class ActivityTypeListApi(GenericAPIView):
     serializer_class = ActivityTypeOutput
 
-    @extend_schema(parameters=[OpenApiParameter("active", bool)])
+    @extend_schema(parameters=[OpenApiParameter("active", bool)], responses=ActivityTypeOutput(many=True))
     def get(self, request):
         raw = request.query_params.get("active")
         active = None if raw is None else raw.lower() in {"1", "true", "yes"}

@@ -81,6 +81,7 @@ class ProvinceListApi(GenericAPIView):
     def get_queryset(self):
         return selectors.province_list(user=self.request.user)
 
+    @extend_schema(responses=ProvinceOutput(many=True))
     def get(self, request):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(ProvinceOutput(page, many=True).data)
@@ -101,7 +102,8 @@ class CommuneListApi(GenericAPIView):
         parameters=[
             OpenApiParameter("province", str, description="2-digit province code"),
             OpenApiParameter("search", str, description="Name; ignores case, Unicode form and tone placement"),
-        ]
+        ],
+        responses=CommuneOutput(many=True),
     )
     def get(self, request):
         qs = selectors.commune_list(
@@ -134,7 +136,8 @@ class HamletListApi(GenericAPIView):
         parameters=[
             OpenApiParameter("commune", str, description="5-digit commune code"),
             OpenApiParameter("active", bool),
-        ]
+        ],
+        responses=HamletOutput(many=True),
     )
     def get(self, request):
         qs = selectors.hamlet_list(

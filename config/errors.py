@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError
 from django.http import Http404
@@ -96,6 +97,8 @@ def invalid(**fields) -> DomainError:
 def exception_handler(exc, context):
     if isinstance(exc, DomainError):
         return Response(exc.as_data(), status=exc.status_code)
+    if isinstance(exc, RequestDataTooBig):
+        return Response({"detail": str(_("The request body is too large.")), "code": "too_large"}, status=413)
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         exc = exceptions.ValidationError(detail)

@@ -25,4 +25,11 @@ class RedactPersonalData(logging.Filter):
         if cleaned != message or record.args:
             record.msg = cleaned
             record.args = None
+        # A traceback quotes exception messages (a database error quotes the row): redact it too.
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
         return True

@@ -104,6 +104,7 @@ class ProvinceCoverageListApi(CoverageApi):
             OpenApiParameter("ordering", str, description=", ".join(sorted(PROVINCE_ORDERINGS))),
         ],
         responses={200: OpenApiTypes.OBJECT},
+        operation_id="api_v1_coverage_provinces_list",
     )
     def get(self, request):
         params = _params(request)

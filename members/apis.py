@@ -128,7 +128,7 @@ MEMBER_FILTERS = [
 class MemberListApi(GenericAPIView):
     serializer_class = MemberOutput
 
-    @extend_schema(parameters=MEMBER_FILTERS)
+    @extend_schema(parameters=MEMBER_FILTERS, responses=MemberOutput(many=True))
     def get(self, request):
         filters = MemberFilterInput(data=request.query_params)
         filters.is_valid(raise_exception=True)
@@ -178,7 +178,7 @@ class MemberDetailApi(GenericAPIView):
 class TeamMembersApi(GenericAPIView):
     serializer_class = MemberOutput
 
-    @extend_schema(parameters=[OpenApiParameter("active", bool)])
+    @extend_schema(parameters=[OpenApiParameter("active", bool)], responses=MemberOutput(many=True))
     def get(self, request, pk):
         get_object_or_404(Team.objects.visible_to(request.user), pk=pk)
         filters = MemberFilterInput(data=request.query_params)

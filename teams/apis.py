@@ -116,7 +116,7 @@ class TeamFilterInput(serializers.Serializer):
 class TeamListApi(GenericAPIView):
     serializer_class = TeamOutput
 
-    @extend_schema(parameters=TEAM_FILTERS)
+    @extend_schema(parameters=TEAM_FILTERS, responses=TeamOutput(many=True))
     def get(self, request):
         filters = TeamFilterInput(data=request.query_params)
         filters.is_valid(raise_exception=True)
@@ -185,6 +185,11 @@ class TeamDissolveApi(GenericAPIView):
 
 class SizePolicyApi(GenericAPIView):
     serializer_class = SizePolicyOutput
+    lookup_field = "code"
+
+    def get_queryset(self):
+        # Also what OPTIONS (DRF's metadata for PUT) calls get_object() on.
+        return Province.objects.current().visible_to(self.request.user)
 
     def _output(self, province: Province) -> dict:
         policy = SizePolicy.objects.filter(province=province).first()

@@ -1,0 +1,48 @@
+"""Helpers shared by the reliability tests: "nothing was written" and "a clear 4xx with a message"."""
+
+from __future__ import annotations
+
+from accounts.models import User
+from activities.models import Activity, ActivityType
+from areas.models import Commune, Hamlet, Province
+from members.models import ImportJob, Member
+from teams.models import SizePolicy, Team
+
+DOMAIN_MODELS = [Province, Commune, Hamlet, Team, SizePolicy, Member, ImportJob, Activity, ActivityType, User]
+
+
+def fingerprint() -> dict:
+    """Every domain row, column by column (the file blob and last_login aside), in primary-key order.
+
+    Equal before and after a request means the request wrote nothing: no insert, no update, no delete.
+    """
+    result = {}
+    for model in DOMAIN_MODELS:
+        names = [f.attname for f in model._meta.concrete_fields if f.name not in {"content", "last_login"}]
+        result[model._meta.label] = list(model.objects.order_by("pk").values_list(*names))
+    return result
+
+
+def messages(data) -> list[str]:
+    """Every message string in an error body, however nested."""
+    if isinstance(data, str):
+        return [data]
+    if isinstance(data, dict):
+        return [m for key, value in data.items() if key != "code" for m in messages(value)]
+    if isinstance(data, list):
+        return [m for value in data for m in messages(value)]
+    return []
+
+
+def assert_clear_4xx(response, status: int | tuple[int, ...], field: str | None = None) -> None:
+    """The answer is that 4xx, as JSON, with a human message (on `field` when given)."""
+    expected = status if isinstance(status, tuple) else (status,)
+    assert response.status_code in expected, (response.status_code, getattr(response, "data", response.content[:300]))
+    assert response["Content-Type"].startswith("application/json"), response["Content-Type"]
+    data = response.json()
+    assert isinstance(data, dict), data
+    if field is not None:
+        assert field in data, (field, data)
+        assert messages(data[field]) and all(m.strip() for m in messages(data[field])), data
+    else:
+        assert any(m.strip() for m in messages(data)), data
