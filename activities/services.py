@@ -209,17 +209,54 @@ def _prep(column: str, value):
     return model_field.get_db_prep_save(value, connection)
 
 
+# PostgreSQL types of the columns the sync writes, for passing each column as one array.
+_PG_TYPES = {
+    "id": "uuid",
+    "team_id": "uuid",
+    "hamlet_id": "bigint",
+    "type_id": "varchar",
+    "occurred_on": "date",
+    "people_helped": "integer",
+    "households_helped": "integer",
+    "duration_minutes": "integer",
+    "note": "text",
+    "latitude": "numeric",
+    "longitude": "numeric",
+    "deleted": "boolean",
+    "province_id": "bigint",
+    "commune_id": "bigint",
+    "recorded_by_id": "bigint",
+    "created_at": "timestamptz",
+    "updated_at": "timestamptz",
+    "base": "timestamptz",
+}
+
+
+def _arrays(rows: list[dict], columns) -> tuple[str, list]:
+    """`unnest(%s::uuid[], ...) AS u(col, ...)` and its parameters: one array per column, whatever the batch size."""
+    arrays = ", ".join(f"%s::{_PG_TYPES[c]}[]" for c in columns)
+    return f"unnest({arrays}) AS u({', '.join(columns)})", [[row[c] for row in rows] for c in columns]
+
+
 def _insert(rows: list[dict]) -> set[uuid.UUID]:
     """One INSERT ... ON CONFLICT (id) DO NOTHING for the batch; returns the ids it inserted."""
     if not rows:
         return set()
     columns = ", ".join([*_INSERT_COLUMNS, "change_seq"])
-    placeholder = "(" + ", ".join(["%s"] * len(_INSERT_COLUMNS)) + f", {change_seq_sql()})"
-    params = [_prep(column, row[column]) for row in rows for column in _INSERT_COLUMNS]
-    sql = (
-        f"INSERT INTO activities_activity ({columns}) VALUES {', '.join([placeholder] * len(rows))} "
-        "ON CONFLICT (id) DO NOTHING RETURNING id"
-    )
+    if connection.vendor == "postgresql":
+        source, params = _arrays(rows, _INSERT_COLUMNS)
+        sql = (
+            f"INSERT INTO activities_activity ({columns}) "
+            f"SELECT {', '.join(_INSERT_COLUMNS)}, {change_seq_sql()} FROM {source} "
+            "ON CONFLICT (id) DO NOTHING RETURNING id"
+        )
+    else:
+        placeholder = "(" + ", ".join(["%s"] * len(_INSERT_COLUMNS)) + f", {change_seq_sql()})"
+        params = [_prep(column, row[column]) for row in rows for column in _INSERT_COLUMNS]
+        sql = (
+            f"INSERT INTO activities_activity ({columns}) VALUES {', '.join([placeholder] * len(rows))} "
+            "ON CONFLICT (id) DO NOTHING RETURNING id"
+        )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         inserted = cursor.fetchall()
@@ -243,28 +280,11 @@ def _update(rows: list[dict], now) -> set[uuid.UUID]:
             if changed:
                 done.add(row["id"])
         return done
-    casts = {
-        "hamlet_id": "bigint",
-        "type_id": "varchar",
-        "occurred_on": "date",
-        "people_helped": "integer",
-        "households_helped": "integer",
-        "duration_minutes": "integer",
-        "note": "text",
-        "latitude": "numeric",
-        "longitude": "numeric",
-        "deleted": "boolean",
-    }
-    value_columns = ["id", "base", *_UPDATE_COLUMNS]
-    placeholder = "(" + ", ".join(["%s::uuid", "%s::timestamptz"] + [f"%s::{casts[c]}" for c in _UPDATE_COLUMNS]) + ")"
-    params = []
-    for row in rows:
-        params += [row["id"], row["base"]] + [_prep(c, row[c]) for c in _UPDATE_COLUMNS]
-    assignments = ", ".join(f"{c} = v.{c}" for c in _UPDATE_COLUMNS)
+    source, params = _arrays(rows, ["id", "base", *_UPDATE_COLUMNS])
+    assignments = ", ".join(f"{c} = u.{c}" for c in _UPDATE_COLUMNS)
     sql = (
         f"UPDATE activities_activity AS a SET {assignments}, updated_at = %s, change_seq = {change_seq_sql()} "
-        f"FROM (VALUES {', '.join([placeholder] * len(rows))}) AS v({', '.join(value_columns)}) "
-        "WHERE a.id = v.id AND a.updated_at = v.base RETURNING a.id"
+        f"FROM {source} WHERE a.id = u.id AND a.updated_at = u.base RETURNING a.id"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [now, *params])
