@@ -86,7 +86,7 @@ class Team(models.Model):
     class Meta:
         ordering = ["commune_id", "name_key", "id"]
         indexes = [
-            models.Index(fields=["province", "commune", "status"]),
+            models.Index(fields=["province", "commune", "name_key", "id"], name="team_list_order"),
             models.Index(fields=["commune", "name_key"]),
         ]
         constraints = [

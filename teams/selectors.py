@@ -14,7 +14,9 @@ def team_list(*, user, filters: dict | None = None) -> QuerySet[Team]:
     qs = (
         Team.objects.visible_to(user)
         .select_related("province", "commune", "hamlet", "leader")
-        .order_by("province__code", "commune__code", "name_key", "id")
+        # Unit ids follow code order (the loader inserts by code); ordering by the ids lets the
+        # (province, commune, name_key, id) index serve the page without a sort.
+        .order_by("province_id", "commune_id", "name_key", "id")
     )
     if filters.get("province"):
         qs = qs.filter(province__code=filters["province"])
