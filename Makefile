@@ -57,3 +57,14 @@ beat: install
 
 clean:
 	rm -rf var .pytest_cache
+
+## Benchmarks (bench/, not tests): own database and Redis db, gunicorn, a Celery worker. BENCH_ARGS=--ten-million etc.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cdt_bench
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/9
+BENCH_ENV := BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) BENCH_REDIS_URL=$(BENCH_REDIS_URL)
+
+bench: install
+	$(BENCH_ENV) $(PY) -m bench.run $(BENCH_ARGS)
+
+bench-quick: install
+	$(BENCH_ENV) $(PY) -m bench.run --quick $(BENCH_ARGS)

@@ -27,14 +27,14 @@ def communes_changed(commune_ids: Iterable[int]) -> None:
         return
     now = timezone.now()
     DirtyCommune.objects.bulk_create([DirtyCommune(commune_id=i, marked_at=now) for i in ids])
-    transaction.on_commit(_kick)
+    transaction.on_commit(kick)
 
 
 def commune_changed(commune_id: int) -> None:
     communes_changed([commune_id])
 
 
-def _kick() -> None:
+def kick() -> None:
     """Ask the worker to recompute soon, at most once per debounce window.
 
     Best effort: if Redis is down this logs and returns; the row is committed and the beat

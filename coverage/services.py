@@ -177,6 +177,10 @@ def _fault_pause() -> None:
         time.sleep(seconds)
 
 
+def marks_waiting() -> bool:
+    return DirtyCommune.objects.exists()
+
+
 def recompute_dirty(*, max_rounds: int = 5) -> int | None:
     """The incremental path: recompute the communes marked dirty, then clear only the marks it read.
 

@@ -5,6 +5,7 @@ import logging
 from celery import shared_task
 from django.db import OperationalError
 
+from areas.changes import kick
 from coverage import services
 
 logger = logging.getLogger(__name__)
@@ -18,8 +19,15 @@ logger = logging.getLogger(__name__)
     max_retries=5,
 )
 def recompute_dirty() -> int | None:
-    """Recompute the communes marked dirty (kicked after each write, debounced)."""
-    return services.recompute_dirty()
+    """Recompute the communes marked dirty (kicked after each write, debounced).
+
+    If another recompute held the lock, or marks are still waiting after the last round, ask again
+    (debounced), so that marks never wait for the minute sweep after a burst of writes.
+    """
+    done = services.recompute_dirty()
+    if not recompute_dirty.app.conf.task_always_eager and (done is None or services.marks_waiting()):
+        kick()
+    return done
 
 
 @shared_task(name="coverage.sweep", ignore_result=True, autoretry_for=(OperationalError,), max_retries=3)

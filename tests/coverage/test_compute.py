@@ -183,3 +183,38 @@ def test_marks_made_after_the_read_survive(world):
     services.recompute_dirty()
     communes_changed([world.a2.pk])
     assert list(DirtyCommune.objects.values_list("commune_id", flat=True)) == [world.a2.pk]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_kicked_task_that_finds_the_lock_taken_asks_again():
+    """Marks must not wait for the minute sweep because the lock was busy when their kick arrived."""
+    import redis
+    from django.conf import settings
+    from django.db import connections
+
+    from coverage.tasks import recompute_dirty
+    from tests.conftest import build_world
+
+    world = build_world()
+    from areas.changes import communes_changed
+
+    communes_changed([world.a1.pk])
+    queue = redis.Redis.from_url(settings.REDIS_URL)
+    queue.delete("celery")
+    from django.core.cache import cache
+
+    cache.clear()
+    holder = connections.create_connection("default")
+    try:
+        with holder.cursor() as cursor:
+            cursor.execute("BEGIN")
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [services.RECOMPUTE_LOCK])
+            assert recompute_dirty.apply().result is None
+            cursor.execute("ROLLBACK")
+    finally:
+        holder.close()
+    assert queue.llen("celery") == 1  # the task asked again
+    assert DirtyCommune.objects.filter(commune=world.a1).exists()
+    cache.clear()  # the cache shares the broker's Redis database: this also empties the queue
+    assert recompute_dirty.apply().result == 1
+    assert queue.llen("celery") == 0  # nothing left to do: no new request

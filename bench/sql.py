@@ -1,0 +1,140 @@
+"""One hand-written query that computes every commune's figures from the source rows: the recompute's yardstick.
+
+It returns what coverage.compute.compute_communes returns (counts and breakdowns per current commune);
+`compare` checks the two agree, so the timing compares equal work.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+COMMUNE_FIGURES_SQL = """
+WITH communes AS (
+    SELECT id, province_id FROM areas_commune
+    WHERE valid_from <= %(today)s AND (valid_to IS NULL OR valid_to > %(today)s)
+),
+covered_hamlets AS (
+    SELECT DISTINCT hamlet_id FROM teams_team WHERE status = 'active' AND hamlet_id IS NOT NULL
+),
+hamlets AS (
+    SELECT h.commune_id, count(*) AS total, count(c.hamlet_id) AS covered
+    FROM areas_hamlet AS h LEFT JOIN covered_hamlets AS c ON c.hamlet_id = h.id
+    WHERE h.active
+    GROUP BY h.commune_id
+),
+team_groups AS (
+    SELECT commune_id, size_status, count(*) AS n, count(hamlet_id) AS at_hamlet
+    FROM teams_team WHERE status = 'active'
+    GROUP BY commune_id, size_status
+),
+teams AS (
+    SELECT commune_id, sum(n) AS active, sum(at_hamlet) AS at_hamlet, jsonb_object_agg(size_status, n) AS by_size
+    FROM team_groups GROUP BY commune_id
+),
+member_groups AS (
+    SELECT commune_id, role, background, count(*) AS n
+    FROM members_member WHERE active
+    GROUP BY GROUPING SETS ((commune_id, role), (commune_id, background))
+),
+members AS (
+    SELECT commune_id,
+           sum(n) FILTER (WHERE role IS NOT NULL) AS active,
+           jsonb_object_agg(role, n) FILTER (WHERE role IS NOT NULL) AS by_role,
+           jsonb_object_agg(background, n) FILTER (WHERE background IS NOT NULL) AS by_background
+    FROM member_groups GROUP BY commune_id
+),
+activity_groups AS (
+    SELECT commune_id, type_id,
+           count(*) AS n, sum(people_helped) AS people,
+           count(*) FILTER (WHERE occurred_on >= %(quarter_start)s) AS n_quarter,
+           coalesce(sum(people_helped) FILTER (WHERE occurred_on >= %(quarter_start)s), 0) AS people_quarter
+    FROM activities_activity WHERE NOT deleted
+    GROUP BY commune_id, type_id
+),
+activities AS (
+    SELECT commune_id, sum(n) AS n, sum(people) AS people, sum(n_quarter) AS n_quarter,
+           sum(people_quarter) AS people_quarter,
+           jsonb_object_agg(type_id, jsonb_build_object('activities', n, 'people_helped', people)) AS by_type,
+           jsonb_object_agg(
+               type_id, jsonb_build_object('activities', n_quarter, 'people_helped', people_quarter)
+           ) AS by_type_quarter
+    FROM activity_groups GROUP BY commune_id
+)
+SELECT c.id, c.province_id,
+       coalesce(h.total, 0), coalesce(h.covered, 0),
+       coalesce(t.active, 0), coalesce(t.active - t.at_hamlet, 0), coalesce(t.at_hamlet, 0),
+       coalesce(m.active, 0),
+       coalesce(a.n, 0), coalesce(a.people, 0), coalesce(a.n_quarter, 0), coalesce(a.people_quarter, 0),
+       coalesce(t.by_size, '{}'), coalesce(m.by_role, '{}'), coalesce(m.by_background, '{}'),
+       coalesce(a.by_type, '{}'), coalesce(a.by_type_quarter, '{}')
+FROM communes AS c
+LEFT JOIN hamlets AS h ON h.commune_id = c.id
+LEFT JOIN teams AS t ON t.commune_id = c.id
+LEFT JOIN members AS m ON m.commune_id = c.id
+LEFT JOIN activities AS a ON a.commune_id = c.id
+"""
+
+COUNT_COLUMNS = (
+    "hamlets_total",
+    "hamlets_covered",
+    "teams_active",
+    "teams_commune_level",
+    "teams_hamlet_level",
+    "members_active",
+    "activities",
+    "people_helped",
+    "activities_quarter",
+    "people_helped_quarter",
+)
+BREAKDOWN_COLUMNS = (
+    "teams_by_size_status",
+    "members_by_role",
+    "members_by_background",
+    "activities_by_type",
+    "activities_by_type_quarter",
+)
+
+
+def quarter_start(day: dt.date) -> dt.date:
+    return dt.date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
+
+
+def run(cursor, today: dt.date) -> list[tuple]:
+    """Execute the query and fetch every row (the client receives the figures, as the recompute does)."""
+    cursor.execute(COMMUNE_FIGURES_SQL, {"today": today, "quarter_start": quarter_start(today)})
+    return cursor.fetchall()
+
+
+def _plain(value):
+    """A breakdown without its zero entries, so that {"a": 0} and {} compare equal."""
+    if isinstance(value, str):
+        value = json.loads(value)
+    out = {}
+    for key, item in value.items():
+        if isinstance(item, dict):
+            if any(item.values()):
+                out[key] = {k: int(v) for k, v in item.items()}
+        elif item:
+            out[key] = int(item)
+    return out
+
+
+def compare(rows: list[tuple], stored: dict[int, dict]) -> list[str]:
+    """Differences between the query's rows and the stored commune figures (empty when they agree)."""
+    problems = []
+    if len(rows) != len(stored):
+        problems.append(f"{len(rows)} communes from SQL, {len(stored)} stored")
+    for row in rows:
+        commune_id, values = row[0], row[2:]
+        figures = stored.get(commune_id)
+        if figures is None:
+            problems.append(f"commune {commune_id} not stored")
+            continue
+        for name, value in zip(COUNT_COLUMNS, values[: len(COUNT_COLUMNS)], strict=True):
+            if int(value) != int(figures[name]):
+                problems.append(f"commune {commune_id} {name}: sql {value}, stored {figures[name]}")
+        for name, value in zip(BREAKDOWN_COLUMNS, values[len(COUNT_COLUMNS) :], strict=True):
+            if _plain(value) != _plain(figures[name]):
+                problems.append(f"commune {commune_id} {name} differs")
+    return problems
