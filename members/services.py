@@ -23,7 +23,13 @@ from areas.names import clean_name
 from config.errors import Conflict, DomainError, NotFound, constraint_name, invalid
 from members.models import Member, MemberQuerySet, MemberRole
 from teams.models import Team, TeamStatus
-from teams.services import check_version, deactivate_leader_logins, size_status_expression, team_get_for_update
+from teams.services import (
+    check_version,
+    deactivate_leader_logins,
+    replay_or_conflict,
+    size_status_expression,
+    team_get_for_update,
+)
 
 FULL_NAME_MAX = 150
 
@@ -142,19 +148,8 @@ def _member_values(data: dict) -> dict:
     return values
 
 
-def _same_member(member: Member, values: dict) -> bool:
-    return all(getattr(member, key) == value for key, value in values.items())
-
-
 def _member_replay(member_id, values: dict) -> Member:
-    existing = Member.objects.get(pk=member_id)
-    if _same_member(existing, values):
-        return existing
-    raise Conflict(
-        _("A different member already exists with this id."),
-        code="id_conflict",
-        extra={"id": str(member_id), "version": existing.version},
-    )
+    return replay_or_conflict(Member, member_id, values, _("A different member already exists with this id."))
 
 
 @transaction.atomic

@@ -136,21 +136,16 @@ def _active_team_at(commune: Commune, hamlet: Hamlet | None, exclude: uuid.UUID 
     return qs.first()
 
 
-def _same_team(team: Team, values: dict) -> bool:
-    return all(getattr(team, key) == value for key, value in values.items())
+def replay_or_conflict(model, pk, values: dict, message: str):
+    """A create replayed under an existing id: the row if its content is the same, a 409 if it differs."""
+    existing = model.objects.get(pk=pk)
+    if all(getattr(existing, key) == value for key, value in values.items()):
+        return existing
+    raise Conflict(message, code="id_conflict", extra={"id": str(pk), "version": existing.version})
 
 
 def _replay_or_conflict(team_id: uuid.UUID, values: dict) -> Team:
-    existing = Team.objects.filter(pk=team_id).first()
-    if existing is None:
-        raise RuntimeError("replay check on a missing team")
-    if _same_team(existing, values):
-        return existing
-    raise Conflict(
-        _("A different team already exists with this id."),
-        code="id_conflict",
-        extra={"id": str(team_id), "version": existing.version},
-    )
+    return replay_or_conflict(Team, team_id, values, _("A different team already exists with this id."))
 
 
 @transaction.atomic
