@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from accounts.scoping import Role
 from activities.feed import change_seq_expression, change_seq_sql
 from activities.models import Activity, ActivityQuerySet, ActivityType
-from areas.changes import communes_changed
+from areas.changes import all_communes_changed, communes_changed
 from areas.models import Hamlet
 from config.errors import Conflict, DomainError, NotFound, PreconditionFailed, PreconditionRequired, invalid
 from teams.models import Team, TeamStatus
@@ -408,10 +408,13 @@ def _ministry_only(actor) -> None:
 
 @transaction.atomic
 def activity_type_create(*, actor, code: str, name_vi: str, name_en: str, sort_order: int = 100) -> ActivityType:
+    """Add an activity type (ministry only)."""
     _ministry_only(actor)
     if ActivityType.objects.filter(pk=code).exists():
         raise invalid(code=_("An activity type with this code already exists."))
-    return ActivityType.objects.create(code=code, name_vi=name_vi, name_en=name_en, sort_order=sort_order)
+    activity_type = ActivityType.objects.create(code=code, name_vi=name_vi, name_en=name_en, sort_order=sort_order)
+    all_communes_changed()  # every unit's by-type breakdown gains the new code
+    return activity_type
 
 
 @transaction.atomic

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from django.db import transaction
 from django.utils import timezone
 
-from areas.models import DirtyCommune
+from areas.models import Commune, DirtyCommune
 
 logger = logging.getLogger(__name__)
 
@@ -34,26 +34,33 @@ def commune_changed(commune_id: int) -> None:
     communes_changed([commune_id])
 
 
-def kick() -> None:
-    """Ask the worker to recompute soon, at most once per debounce window.
+def all_communes_changed(on=None) -> None:
+    """Mark every commune current on a day (today by default): for a change that touches every figure."""
+    communes_changed(Commune.objects.current(on).values_list("id", flat=True))
 
-    Best effort: if Redis is down this logs and returns; the row is committed and the beat
-    sweep picks it up.
+
+def kick() -> None:
+    """Ask for the recompute soon: in-process now in the embedded mode, else at most once per debounce window.
+
+    Best effort: if Redis is down this logs and returns; the mark is committed and the beat sweep
+    picks it up. In the embedded mode a failed recompute leaves its marks for the next write or read.
     """
     from django.conf import settings
     from django.core.cache import cache
 
-    from config.celery import app
+    from config.celery import app, enqueue, registered_task
 
+    registered_task(RECOMPUTE_TASK)  # an unknown name is a bug: raise it here, never swallow it below
+    if app.conf.task_always_eager:
+        try:
+            enqueue(RECOMPUTE_TASK)
+        except Exception as exc:  # the write is committed; its mark waits for the next kick
+            logger.error("embedded coverage recompute failed: %s", type(exc).__name__)
+        return
     try:
-        if app.conf.task_always_eager:
-            task = app.tasks.get(RECOMPUTE_TASK)
-            if task is not None:
-                task.apply()
-            return
         window = settings.COVERAGE_KICK_DEBOUNCE_SECONDS
         if window and not cache.add("coverage:kick", 1, timeout=window):
             return  # a recompute is already queued for this window; it will read our mark
-        app.send_task(RECOMPUTE_TASK, countdown=window)
+        enqueue(RECOMPUTE_TASK, countdown=window)
     except Exception as exc:  # Redis down: the mark is committed and the sweep will find it
         logger.warning("could not enqueue coverage recompute: %s", type(exc).__name__)

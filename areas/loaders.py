@@ -11,6 +11,7 @@ from pathlib import Path
 
 from django.db import transaction
 
+from areas.changes import communes_changed
 from areas.models import MAP_2025, AreaSource, Commune, CommuneKind, Province, ProvinceKind
 from areas.names import fold, name_key
 
@@ -121,6 +122,11 @@ def load_2025_map(*, progress: Callable[[int], None] | None = None) -> LoadResul
     Commune.objects.bulk_update(changed_c, fields, batch_size=1000)
     if progress:
         progress(len(communes))
+
+    # Coverage counts every current commune: mark the new and changed ones (their provinces follow).
+    touched = {c.code for c in new_c} | {c.code for c in changed_c}
+    if touched:
+        communes_changed(Commune.objects.filter(valid_from=valid_from, code__in=touched).values_list("id", flat=True))
 
     source_codes = {u.code for u in communes}
     result.not_in_source = sorted(set(existing_c) - source_codes)

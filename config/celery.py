@@ -1,4 +1,8 @@
-"""The Celery application. Configuration comes from Django settings (CELERY_* names); the beat schedule is here."""
+"""The Celery application. Configuration comes from Django settings (CELERY_* names); the beat schedule is here.
+
+Code that starts a task by name goes through enqueue(): it works the same in both modes, so that nothing
+depends on a task module having been imported by chance.
+"""
 
 import os
 
@@ -25,3 +29,33 @@ app.conf.beat_schedule = {
         "schedule": crontab(hour=3, minute=20),
     },
 }
+
+
+_tasks_imported = False
+
+
+def registered_task(name: str):
+    """The task registered under this name, after importing every app's tasks module as a worker does.
+
+    Raises KeyError for an unknown name: a typo must fail, not silently do nothing.
+    """
+    global _tasks_imported
+    if not _tasks_imported:
+        # autodiscover_tasks() is lazy: it imports the apps' tasks modules only when a worker starts,
+        # or here. A web process would otherwise see only the tasks that some import pulled in.
+        app.loader.import_default_modules()
+        _tasks_imported = True
+    return app.tasks[name]
+
+
+def enqueue(name: str, *, countdown: float | None = None, kwargs: dict | None = None) -> None:
+    """Start a task by its registered name: in-process now in the embedded mode, else through the broker.
+
+    In the embedded mode (task_always_eager, no Redis) the task runs before this returns and its
+    errors propagate; with a broker the message is sent, to run after `countdown` seconds.
+    """
+    task = registered_task(name)
+    if app.conf.task_always_eager:
+        task.apply(kwargs=kwargs or {})
+    else:
+        app.send_task(name, kwargs=kwargs or {}, countdown=countdown)

@@ -1,4 +1,4 @@
-"""GET /health/: the state of the database and of Redis; 503 when either is down."""
+"""GET /health/: the state of the database and of Redis (503 when either is down), and of the coverage figures."""
 
 from __future__ import annotations
 
@@ -38,7 +38,29 @@ def check_redis() -> dict:
     return {"ok": True, "ms": round((time.perf_counter() - started) * 1000, 1)}
 
 
-_HEALTH = inline_serializer("Health", {"status": serializers.CharField(), "checks": serializers.DictField()})
+def coverage_status() -> dict:
+    """The last nightly reconcile (an alarm when differences > 0) and the marks waiting for a recompute."""
+    from coverage.selectors import coverage_health
+
+    try:
+        return coverage_health()
+    except Exception as exc:  # the database check above reports the outage; keep the answer
+        return {"error": type(exc).__name__}
+
+
+_COVERAGE = inline_serializer(
+    "CoverageHealth",
+    {
+        "last_reconcile": serializers.DateTimeField(allow_null=True),
+        "reconcile_differences": serializers.IntegerField(allow_null=True),
+        "marks_waiting": serializers.IntegerField(),
+        "oldest_mark_seconds": serializers.FloatField(allow_null=True),
+    },
+)
+_HEALTH = inline_serializer(
+    "Health",
+    {"status": serializers.CharField(), "checks": serializers.DictField(), "coverage": _COVERAGE},
+)
 
 
 class HealthApi(APIView):
@@ -51,4 +73,5 @@ class HealthApi(APIView):
     def get(self, request):
         checks = {"database": check_database(), "redis": check_redis()}
         ok = all(c["ok"] for c in checks.values())
-        return Response({"status": "ok" if ok else "unavailable", "checks": checks}, status=200 if ok else 503)
+        body = {"status": "ok" if ok else "unavailable", "checks": checks, "coverage": coverage_status()}
+        return Response(body, status=200 if ok else 503)

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
+from rest_framework.generics import GenericAPIView
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from areas.models import Province
+from config.celery import app
 from config.errors import invalid
-from coverage import selectors
-from coverage.exports import CSVRenderer, XLSXRenderer
+from coverage import selectors, services
+from coverage.exports import CSVRenderer, XLSXRenderer, commune_export_rows
 
 AS_OF = OpenApiParameter("as_of", OpenApiTypes.DATE, description="Answer from that day's snapshot (YYYY-MM-DD)")
 FORMAT = OpenApiParameter("format", str, enum=["json", "csv", "xlsx"], description="Export format")
+CODE = OpenApiParameter("code", str, OpenApiParameter.PATH)
 
 PROVINCE_ORDERINGS = {
     "code",
@@ -47,6 +49,79 @@ class CoverageInput(serializers.Serializer):
     fully_covered = serializers.BooleanField(required=False, allow_null=True, default=None)
 
 
+# --- Output (the JSON shape; the schema and a generated client read it from here) ----------------
+
+
+class ByTypeOutput(serializers.Serializer):
+    activities = serializers.IntegerField()
+    people_helped = serializers.IntegerField()
+
+
+class CoverageFiguresOutput(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    hamlets_total = serializers.IntegerField()
+    hamlets_covered = serializers.IntegerField()
+    hamlet_coverage = serializers.FloatField()
+    teams_active = serializers.IntegerField()
+    teams_commune_level = serializers.IntegerField()
+    teams_hamlet_level = serializers.IntegerField()
+    teams_by_size_status = serializers.DictField(child=serializers.IntegerField())
+    members_active = serializers.IntegerField()
+    members_by_role = serializers.DictField(child=serializers.IntegerField())
+    members_by_background = serializers.DictField(child=serializers.IntegerField())
+    activities = serializers.IntegerField()
+    people_helped = serializers.IntegerField()
+    activities_by_type = serializers.DictField(child=ByTypeOutput())
+    quarter = serializers.CharField()
+    activities_quarter = serializers.IntegerField()
+    people_helped_quarter = serializers.IntegerField()
+    activities_by_type_quarter = serializers.DictField(child=ByTypeOutput())
+    computed_at = serializers.DateTimeField(allow_null=True, help_text="Null: not computed yet (zeros shown)")
+    stale = serializers.BooleanField(help_text="True while writes or a map or quarter change await a recompute")
+
+
+class NationalCoverageOutput(CoverageFiguresOutput):
+    provinces_total = serializers.IntegerField()
+    provinces_complete = serializers.IntegerField()
+    communes_total = serializers.IntegerField()
+    communes_covered = serializers.IntegerField()
+    communes_fully_covered = serializers.IntegerField()
+
+
+class ProvinceCoverageOutput(CoverageFiguresOutput):
+    communes_total = serializers.IntegerField()
+    communes_covered = serializers.IntegerField()
+    communes_fully_covered = serializers.IntegerField()
+    complete = serializers.BooleanField()
+
+
+class CommuneCoverageOutput(CoverageFiguresOutput):
+    kind = serializers.CharField()
+    province = serializers.CharField()
+    covered = serializers.BooleanField()
+    fully_covered = serializers.BooleanField()
+
+
+class HamletCoverageOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    kind = serializers.CharField()
+    covered = serializers.BooleanField()
+
+
+class CommuneCoverageDetailOutput(CommuneCoverageOutput):
+    hamlets = HamletCoverageOutput(many=True)
+
+
+EXPORTS = {
+    "text/csv": OpenApiResponse(OpenApiTypes.BINARY, description="CSV export (?format=csv)"),
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": OpenApiResponse(
+        OpenApiTypes.BINARY, description="XLSX export (?format=xlsx)"
+    ),
+}
+
+
 def _params(request) -> dict:
     data = CoverageInput(data=request.query_params)
     data.is_valid(raise_exception=True)
@@ -63,9 +138,16 @@ def _order(rows: list[dict], ordering: str | None, allowed: set[str]) -> list[di
     return sorted(rows, key=lambda r: (r[field] is None, r[field]), reverse=ordering.startswith("-"))
 
 
-class CoverageApi(APIView):
+class CoverageApi(GenericAPIView):
     renderer_classes = [JSONRenderer, CSVRenderer, XLSXRenderer]
     export_name = "do-phu"
+    pagination_class = None
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if app.conf.task_always_eager:
+            # The embedded mode has no worker and no beat: a read recomputes what waits, in-process.
+            services.refresh_if_waiting()
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
@@ -74,10 +156,20 @@ class CoverageApi(APIView):
             response["Content-Disposition"] = f'attachment; filename="{self.export_name}.{renderer.format}"'
         return response
 
-    def respond(self, request, payload, rows_for_export: list[dict]):
-        if request.accepted_renderer.format in {"csv", "xlsx"}:
-            return Response(rows_for_export)
-        return Response(payload)
+    def exporting(self, request) -> bool:
+        return request.accepted_renderer.format in {"csv", "xlsx"}
+
+    def respond(self, request, output: type[serializers.Serializer], payload: dict) -> Response:
+        if self.exporting(request):
+            return Response([payload])
+        return Response(output(payload).data)
+
+    def respond_list(self, request, output: type[serializers.Serializer], rows: list[dict]) -> Response:
+        """A page of rows in the list envelope; an export holds every row."""
+        if self.exporting(request):
+            return Response(rows)
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(output(page, many=True).data)
 
 
 class NationalCoverageApi(CoverageApi):
@@ -85,17 +177,18 @@ class NationalCoverageApi(CoverageApi):
 
     export_name = "do-phu-toan-quoc"
 
-    @extend_schema(parameters=[AS_OF, FORMAT], responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(parameters=[AS_OF, FORMAT], responses={200: NationalCoverageOutput, **EXPORTS})
     def get(self, request):
         params = _params(request)
         data = selectors.national(user=request.user, as_of=params.get("as_of"))
-        return self.respond(request, data, [data])
+        return self.respond(request, NationalCoverageOutput, data)
 
 
 class ProvinceCoverageListApi(CoverageApi):
     """Every province in scope with its figures; ?ordering=-hamlet_coverage etc."""
 
     export_name = "do-phu-tinh"
+    pagination_class = GenericAPIView.pagination_class
 
     @extend_schema(
         parameters=[
@@ -103,7 +196,7 @@ class ProvinceCoverageListApi(CoverageApi):
             FORMAT,
             OpenApiParameter("ordering", str, description=", ".join(sorted(PROVINCE_ORDERINGS))),
         ],
-        responses={200: OpenApiTypes.OBJECT},
+        responses={200: ProvinceCoverageOutput(many=True), **EXPORTS},
         operation_id="api_v1_coverage_provinces_list",
     )
     def get(self, request):
@@ -113,35 +206,38 @@ class ProvinceCoverageListApi(CoverageApi):
             params.get("ordering"),
             PROVINCE_ORDERINGS,
         )
-        return self.respond(request, {"count": len(rows), "next": None, "previous": None, "results": rows}, rows)
+        return self.respond_list(request, ProvinceCoverageOutput, rows)
 
 
 class ProvinceCoverageDetailApi(CoverageApi):
     export_name = "do-phu-tinh"
 
-    @extend_schema(parameters=[AS_OF, FORMAT], responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(parameters=[CODE, AS_OF, FORMAT], responses={200: ProvinceCoverageOutput, **EXPORTS})
     def get(self, request, code: str):
         params = _params(request)
         rows = selectors.provinces(user=request.user, as_of=params.get("as_of"), code=code)
         if not rows:
             raise selectors.not_found()
-        return self.respond(request, rows[0], rows)
+        return self.respond(request, ProvinceCoverageOutput, rows[0])
 
 
 class ProvinceCommunesCoverageApi(CoverageApi):
     """A province's communes with their figures; filters covered, fully_covered; ?ordering=hamlet_coverage."""
 
     export_name = "do-phu-xa"
+    pagination_class = GenericAPIView.pagination_class
 
     @extend_schema(
         parameters=[
+            CODE,
             AS_OF,
             FORMAT,
             OpenApiParameter("covered", bool),
             OpenApiParameter("fully_covered", bool),
             OpenApiParameter("ordering", str, description=", ".join(sorted(COMMUNE_ORDERINGS))),
         ],
-        responses={200: OpenApiTypes.OBJECT},
+        responses={200: CommuneCoverageOutput(many=True), **EXPORTS},
+        operation_id="api_v1_coverage_provinces_communes_list",
     )
     def get(self, request, code: str):
         params = _params(request)
@@ -152,7 +248,7 @@ class ProvinceCommunesCoverageApi(CoverageApi):
             if params.get(name) is not None:
                 rows = [r for r in rows if r[name] == params[name]]
         rows = _order(rows, params.get("ordering"), COMMUNE_ORDERINGS)
-        return self.respond(request, {"count": len(rows), "next": None, "previous": None, "results": rows}, rows)
+        return self.respond_list(request, CommuneCoverageOutput, rows)
 
 
 class CommuneCoverageApi(CoverageApi):
@@ -160,7 +256,7 @@ class CommuneCoverageApi(CoverageApi):
 
     export_name = "do-phu-xa"
 
-    @extend_schema(parameters=[AS_OF, FORMAT], responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(parameters=[CODE, AS_OF, FORMAT], responses={200: CommuneCoverageDetailOutput, **EXPORTS})
     def get(self, request, code: str):
         params = _params(request)
         rows = selectors.communes(user=request.user, code=code, as_of=params.get("as_of"))
@@ -168,11 +264,6 @@ class CommuneCoverageApi(CoverageApi):
             raise selectors.not_found()
         data = dict(rows[0])
         data["hamlets"] = selectors.commune_hamlets(user=request.user, commune_code=code)
-        if request.accepted_renderer.format in {"csv", "xlsx"}:
-            return Response(
-                [
-                    {"code": h["id"], "name": h["name"], "kind": h["kind"], "covered": h["covered"]}
-                    for h in data["hamlets"]
-                ]
-            )
-        return Response(data)
+        if self.exporting(request):
+            return Response(commune_export_rows(data))
+        return Response(CommuneCoverageDetailOutput(data).data)

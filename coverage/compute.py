@@ -2,18 +2,20 @@
 
 compute_communes() reads the source rows with a fixed number of GROUP BY queries, whatever the
 number of communes; the filter is the only difference between a full and an incremental run.
-Province and national figures are rolled up from the stored commune figures.
+Province and national figures are rolled up from the stored commune figures, over the units that the
+map holds on the day (map_totals): a commune without stored figures counts as zero, never as absent.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Min, Q, Sum
 from django.utils import timezone
 
 from activities.models import Activity, ActivityType
 from areas.models import Commune, Hamlet, Province
+from coverage.models import NationalFigures
 from members.models import Background, Member, MemberRole
 from teams.models import SizeStatus, Team, TeamStatus
 
@@ -44,6 +46,56 @@ def quarter_of(day: dt.date) -> tuple[str, dt.date]:
     return f"{day.year}-Q{index + 1}", dt.date(day.year, index * 3 + 1, 1)
 
 
+def next_quarter_start(day: dt.date) -> dt.date:
+    _, start = quarter_of(day)
+    return dt.date(start.year + 1, 1, 1) if start.month == 10 else dt.date(start.year, start.month + 3, 1)
+
+
+def activity_type_codes() -> list[str]:
+    """Every activity type code in display order: the keys of every by-type breakdown."""
+    return list(ActivityType.objects.order_by("sort_order", "code").values_list("code", flat=True))
+
+
+def province_complete(communes_covered: int, communes_total: int) -> bool:
+    """A province is complete (at commune level) when every current commune in it is covered."""
+    return communes_total > 0 and communes_covered == communes_total
+
+
+def map_totals(today: dt.date) -> dict[int, int]:
+    """{province id: number of its communes} for every province current on the day (zero-commune ones too)."""
+    totals = dict.fromkeys(Province.objects.current(today).values_list("id", flat=True), 0)
+    counts = Commune.objects.current(today).filter(province_id__in=list(totals)).values("province_id")
+    for row in counts.annotate(n=Count("id")).order_by():
+        totals[row["province_id"]] = row["n"]
+    return totals
+
+
+def valid_until(today: dt.date) -> dt.date:
+    """The first day after `today` on which figures computed today stop being true without any write:
+    a new quarter starts, or a province or commune starts or stops being valid."""
+    bounds = [next_quarter_start(today)]
+    for model in (Province, Commune):
+        found = model.objects.aggregate(
+            starts=Min("valid_from", filter=Q(valid_from__gt=today)),
+            ends=Min("valid_to", filter=Q(valid_to__gt=today)),
+        )
+        bounds += [day for day in found.values() if day is not None]
+    return min(bounds)
+
+
+def figures_outdated(today: dt.date | None = None) -> bool:
+    """True when the stored figures no longer hold without any write: never computed, or computed before
+    the quarter changed or a unit became valid or retired (NationalFigures.valid_until)."""
+    today = today or timezone.localdate()
+    day = NationalFigures.objects.filter(pk=1).values_list("valid_until", flat=True).first()
+    return day is None or day <= today
+
+
+def empty_figures(type_codes: list[str], quarter: str) -> dict:
+    """The figures of a unit where nothing is recorded: every count zero, every breakdown key present."""
+    return _finish(_empty(type_codes) | {"quarter": quarter})
+
+
 def _empty(type_codes: list[str]) -> dict:
     figures: dict = dict.fromkeys(COUNTS, 0)
     figures["teams_by_size_status"] = dict.fromkeys(SizeStatus.values, 0)
@@ -60,10 +112,12 @@ def _finish(figures: dict) -> dict:
     return figures
 
 
-def compute_communes(commune_ids=None, *, today: dt.date | None = None) -> dict[int, dict]:
+def compute_communes(
+    commune_ids=None, *, today: dt.date | None = None, type_codes: list[str] | None = None
+) -> dict[int, dict]:
     """Figures of these communes (every current commune when None), keyed by commune id.
 
-    Six queries: communes, activity types, hamlets, teams, members, activities.
+    Six queries: communes, activity types (unless given), hamlets, teams, members, activities.
     """
     today = today or timezone.localdate()
     quarter, quarter_start = quarter_of(today)
@@ -73,7 +127,7 @@ def compute_communes(commune_ids=None, *, today: dt.date | None = None) -> dict[
         ids = sorted(set(commune_ids))
         communes = communes.filter(pk__in=ids)
         scope = Q(commune_id__in=ids)
-    type_codes = list(ActivityType.objects.order_by("sort_order", "code").values_list("code", flat=True))
+    type_codes = activity_type_codes() if type_codes is None else type_codes
     result: dict[int, dict] = {}
     for commune_id, province_id in communes.values_list("id", "province_id"):
         figures = _empty(type_codes)
@@ -166,29 +220,31 @@ def _add(total: dict, part: dict) -> None:
             slot["people_helped"] += value["people_helped"]
 
 
-def roll_up_provinces(commune_rows: list[dict], province_ids, quarter: str, type_codes: list[str]) -> dict[int, dict]:
-    """Province figures from their communes' stored figures."""
+def roll_up_provinces(
+    commune_rows: list[dict], totals: dict[int, int], quarter: str, type_codes: list[str]
+) -> dict[int, dict]:
+    """Figures of the provinces in `totals` ({province id: its communes on the map}) from their current
+    communes' figures. communes_total comes from the map: a commune with no figures row is uncovered."""
     result = {}
-    for province_id in province_ids:
+    for province_id, communes_total in totals.items():
         figures = _empty(type_codes)
-        figures.update(quarter=quarter, communes_total=0, communes_covered=0, communes_fully_covered=0)
+        figures.update(quarter=quarter, communes_total=communes_total, communes_covered=0, communes_fully_covered=0)
         result[province_id] = figures
     for row in commune_rows:
         figures = result.get(row["province_id"])
         if figures is None:
             continue
         _add(figures, row)
-        figures["communes_total"] += 1
         figures["communes_covered"] += int(row["covered"])
         figures["communes_fully_covered"] += int(row["fully_covered"])
     for figures in result.values():
         _finish(figures)
-        figures["complete"] = figures["communes_total"] > 0 and figures["communes_covered"] == figures["communes_total"]
+        figures["complete"] = province_complete(figures["communes_covered"], figures["communes_total"])
     return result
 
 
 def roll_up_nation(province_rows: list[dict], quarter: str, type_codes: list[str]) -> dict:
-    """National figures from the provinces' stored figures."""
+    """National figures from the figures of every current province (the caller passes them all)."""
     figures = _empty(type_codes)
     figures.update(
         quarter=quarter,
@@ -202,9 +258,5 @@ def roll_up_nation(province_rows: list[dict], quarter: str, type_codes: list[str
         _add(figures, row)
         for name in ("communes_total", "communes_covered", "communes_fully_covered"):
             figures[name] += row[name]
-        figures["provinces_complete"] += int(row["complete"])
+        figures["provinces_complete"] += int(province_complete(row["communes_covered"], row["communes_total"]))
     return _finish(figures)
-
-
-def current_province_ids(today: dt.date | None = None) -> list[int]:
-    return list(Province.objects.current(today).values_list("id", flat=True))

@@ -10,6 +10,7 @@ from django.utils import timezone
 from rest_framework.renderers import BaseRenderer
 
 from activities.models import ActivityType
+from areas.models import HamletKind
 from members.models import Background, MemberRole
 from teams.models import SizeStatus
 
@@ -40,7 +41,28 @@ HEADERS = {
     "computed_at": "Thời điểm tính",
     "kind": "Loại",
     "team": "Tổ",
+    "stale": "Số liệu đang chờ tính lại",
+    "level": "Cấp",
 }
+
+COMMUNE_LEVEL = "Xã, phường, đặc khu"
+HAMLET_LEVEL = "Thôn, tổ dân phố"
+
+
+def commune_export_rows(data: dict) -> list[dict]:
+    """A commune's export: its own figures row first, then one row per hamlet saying whether it is covered."""
+    own = {"level": COMMUNE_LEVEL, **{k: v for k, v in data.items() if k != "hamlets"}}
+    hamlets = [
+        {
+            "level": HAMLET_LEVEL,
+            "code": h["id"],
+            "name": h["name"],
+            "kind": HamletKind(h["kind"]).label,
+            "covered": h["covered"],
+        }
+        for h in data["hamlets"]
+    ]
+    return [own, *hamlets]
 
 
 def flatten(row: dict) -> dict:

@@ -87,6 +87,9 @@ class NationalFigures(Figures):
     communes_fully_covered = models.PositiveIntegerField(default=0)
     provinces_total = models.PositiveIntegerField(default=0)
     provinces_complete = models.PositiveIntegerField(default=0)
+    # The first day on which these figures stop holding without any write (a new quarter, a unit valid
+    # from or retired on that day): from then on the next recompute is a full one. Null: recompute fully.
+    valid_until = models.DateField(null=True)
 
     objects = NationalFiguresQuerySet.as_manager()
 

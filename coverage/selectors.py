@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Count, Exists, Min, OuterRef, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.scoping import NATION, scope_of
 from areas.models import Commune, DirtyCommune, Hamlet, Province
 from config.errors import NotFound
-from coverage.compute import BREAKDOWNS, COUNTS
-from coverage.models import CommuneFigures, Level, NationalFigures, ProvinceFigures, Snapshot
+from coverage.compute import (
+    BREAKDOWNS,
+    COUNTS,
+    activity_type_codes,
+    empty_figures,
+    figures_outdated,
+    map_totals,
+    province_complete,
+    quarter_of,
+)
+from coverage.models import CommuneFigures, Level, NationalFigures, ProvinceFigures, ReconcileRun, Snapshot
 from teams.models import Team, TeamStatus
 
 _COMMON = [*COUNTS, "hamlet_coverage", "quarter", *BREAKDOWNS, "computed_at"]
@@ -39,14 +49,17 @@ def _snapshots(user, level: str, day: dt.date) -> QuerySet[Snapshot]:
     return Snapshot.objects.visible_to(user).filter(level=level, day=day)
 
 
-def stale(*, commune_filter: dict | None = None) -> bool:
-    marks = DirtyCommune.objects.all()
-    if commune_filter:
-        marks = marks.filter(**commune_filter)
-    return marks.exists()
+def _missing(types: list[str] | None, quarter: str) -> dict:
+    """The figures of a unit that has no stored row yet: zeros, never computed."""
+    return {**empty_figures(types if types is not None else activity_type_codes(), quarter), "computed_at": None}
 
 
 def national(*, user, as_of: dt.date | None = None) -> dict:
+    """The nation's figures. Totals and completeness come from the map of today, whatever is stored.
+
+    Queries: national row, current provinces, their communes counted, provinces' covered communes,
+    waiting marks (and the activity types when nothing is stored yet).
+    """
     if scope_of(user).level != NATION:
         raise not_found()
     if as_of:
@@ -54,63 +67,115 @@ def national(*, user, as_of: dt.date | None = None) -> dict:
         if snapshot is None:
             raise not_found()
         return {"code": "VN", "name": "Việt Nam", **_pick(snapshot.figures, NATION_FIELDS), "stale": False}
+    today = timezone.localdate()
     row = NationalFigures.objects.filter(pk=1).values().first()
-    if row is None:
-        raise not_found()
-    return {"code": "VN", "name": "Việt Nam", **_pick(row, NATION_FIELDS), "stale": stale()}
+    totals = map_totals(today)
+    covered = dict(
+        ProvinceFigures.objects.filter(province_id__in=list(totals)).values_list("province_id", "communes_covered")
+    )
+    figures = (
+        dict(row)
+        if row
+        else _missing(None, quarter_of(today)[0]) | {"communes_covered": 0, "communes_fully_covered": 0}
+    )
+    from_map = {
+        "provinces_total": len(totals),
+        "communes_total": sum(totals.values()),
+        "provinces_complete": sum(province_complete(covered.get(p, 0), n) for p, n in totals.items()),
+    }
+    stale = (
+        row is None
+        or row["valid_until"] is None
+        or row["valid_until"] <= today
+        or any(row[name] != value for name, value in from_map.items())
+        or DirtyCommune.objects.exists()
+    )
+    return {"code": "VN", "name": "Việt Nam", **_pick(figures | from_map, NATION_FIELDS), "stale": stale}
 
 
 def provinces(*, user, as_of: dt.date | None = None, code: str | None = None) -> list[dict]:
-    """Every province in scope with its figures, by code."""
-    names = dict(Province.objects.visible_to(user).values_list("id", "name"))
-    codes = dict(Province.objects.visible_to(user).values_list("id", "code"))
+    """Every current province in scope with its figures, by code; zeros for one with nothing stored.
+
+    Queries: provinces, their communes counted, their figures, waiting marks, the national row's
+    validity (and the activity types when a province has nothing stored yet).
+    """
+    today = timezone.localdate()
+    units = Province.objects.current(today).visible_to(user)
+    if code:
+        units = units.filter(code=code)
+    unit_by_id = {p["id"]: p for p in units.values("id", "code", "name")}
     if as_of:
-        qs = _snapshots(user, Level.PROVINCE, as_of)
-        if code:
-            qs = qs.filter(code=code)
-        rows = [
-            {"code": s.code, "name": names.get(s.province_id, ""), **_pick(s.figures, PROVINCE_FIELDS), "stale": False}
-            for s in qs
-        ]
-    else:
-        qs = ProvinceFigures.objects.visible_to(user).filter(province__valid_to__isnull=True)
-        if code:
-            qs = qs.filter(province__code=code)
-        dirty = set(
-            DirtyCommune.objects.filter(commune__province_id__in=list(codes)).values_list(
-                "commune__province_id", flat=True
-            )
-        )
         rows = [
             {
-                "code": codes[r["province_id"]],
-                "name": names[r["province_id"]],
-                **_pick(r, PROVINCE_FIELDS),
-                "stale": r["province_id"] in dirty,
+                "code": s.code,
+                "name": unit_by_id[s.province_id]["name"],
+                **_pick(s.figures, PROVINCE_FIELDS),
+                "stale": False,
             }
-            for r in qs.values()
-            if r["province_id"] in codes
+            for s in _snapshots(user, Level.PROVINCE, as_of).filter(province_id__in=list(unit_by_id))
         ]
+        return sorted(rows, key=lambda r: r["code"])
+    if not unit_by_id:
+        return []
+    totals = dict.fromkeys(unit_by_id, 0)
+    counted = Commune.objects.current(today).filter(province_id__in=list(unit_by_id)).values("province_id")
+    totals.update({r["province_id"]: r["n"] for r in counted.annotate(n=Count("id")).order_by()})
+    stored = {r["province_id"]: r for r in ProvinceFigures.objects.filter(province_id__in=list(unit_by_id)).values()}
+    dirty = set(
+        DirtyCommune.objects.filter(commune__province_id__in=list(unit_by_id))
+        .values_list("commune__province_id", flat=True)
+        .distinct()
+    )
+    outdated = figures_outdated(today)
+    types = None if len(stored) == len(unit_by_id) else activity_type_codes()
+    quarter = quarter_of(today)[0]
+    rows = []
+    for province_id, unit in unit_by_id.items():
+        row = stored.get(province_id)
+        figures = dict(row) if row else _missing(types, quarter) | {"communes_covered": 0, "communes_fully_covered": 0}
+        figures["communes_total"] = totals[province_id]
+        figures["complete"] = province_complete(figures["communes_covered"], totals[province_id])
+        stale = row is None or outdated or province_id in dirty or row["communes_total"] != totals[province_id]
+        rows.append({"code": unit["code"], "name": unit["name"], **_pick(figures, PROVINCE_FIELDS), "stale": stale})
     return sorted(rows, key=lambda r: r["code"])
 
 
 def communes(
     *, user, province_code: str | None = None, as_of: dt.date | None = None, code: str | None = None
 ) -> list[dict]:
-    """Communes in scope (optionally of one province) with their figures, by code."""
-    units = Commune.objects.visible_to(user).select_related("province")
+    """Current communes in scope (optionally of one province) with their figures, by code; zeros for one
+    with nothing stored.
+
+    Queries: communes with their provinces, their figures, waiting marks, the national row's validity
+    (and the activity types when a commune has nothing stored yet).
+    """
+    today = timezone.localdate()
+    units = Commune.objects.current(today).visible_to(user).select_related("province")
     if province_code:
         units = units.filter(province__code=province_code)
     if code:
         units = units.filter(code=code)
     unit_by_id = {c.id: c for c in units}
+    if not unit_by_id:
+        return []
     if as_of:
         qs = _snapshots(user, Level.COMMUNE, as_of).filter(commune_id__in=list(unit_by_id))
-        rows = [(s.commune_id, s.figures, False) for s in qs]
+        found = [(s.commune_id, s.figures, False) for s in qs]
     else:
-        qs = CommuneFigures.objects.visible_to(user).filter(commune_id__in=list(unit_by_id))
+        stored = {r["commune_id"]: r for r in CommuneFigures.objects.filter(commune_id__in=list(unit_by_id)).values()}
         dirty = set(DirtyCommune.objects.filter(commune_id__in=list(unit_by_id)).values_list("commune_id", flat=True))
-        rows = [(r["commune_id"], r, r["commune_id"] in dirty) for r in qs.values()]
+        outdated = figures_outdated(today)
+        types = None if len(stored) == len(unit_by_id) else activity_type_codes()
+        quarter = quarter_of(today)[0]
+        missing = {"covered": False, "fully_covered": False}
+        found = [
+            (
+                commune_id,
+                stored[commune_id] if commune_id in stored else _missing(types, quarter) | missing,
+                commune_id not in stored or outdated or commune_id in dirty,
+            )
+            for commune_id in unit_by_id
+        ]
     result = [
         {
             "code": unit_by_id[commune_id].code,
@@ -120,14 +185,14 @@ def communes(
             **_pick(figures, COMMUNE_FIELDS),
             "stale": is_stale,
         }
-        for commune_id, figures, is_stale in rows
+        for commune_id, figures, is_stale in found
     ]
     return sorted(result, key=lambda r: r["code"])
 
 
 def commune_hamlets(*, user, commune_code: str) -> list[dict]:
     """The commune's active hamlets and whether each has an active team (live, not from the figures)."""
-    commune = Commune.objects.visible_to(user).filter(code=commune_code).first()
+    commune = Commune.objects.current().visible_to(user).filter(code=commune_code).first()
     if commune is None:
         raise not_found()
     active_team = Team.objects.filter(hamlet=OuterRef("pk"), status=TeamStatus.ACTIVE)
@@ -138,3 +203,16 @@ def commune_hamlets(*, user, commune_code: str) -> list[dict]:
         .values("id", "name", "kind", "covered")
     )
     return list(hamlets)
+
+
+def coverage_health() -> dict:
+    """For /health/: when the last reconcile ran and how many figures it found wrong, and the marks waiting."""
+    run = ReconcileRun.objects.order_by("-started_at").values("finished_at", "differences").first()
+    marks = DirtyCommune.objects.aggregate(n=Count("id"), oldest=Min("marked_at"))
+    oldest = marks["oldest"]
+    return {
+        "last_reconcile": run["finished_at"] if run else None,
+        "reconcile_differences": run["differences"] if run else None,
+        "marks_waiting": marks["n"],
+        "oldest_mark_seconds": round((timezone.now() - oldest).total_seconds(), 1) if oldest else None,
+    }

@@ -13,7 +13,6 @@ from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from activities.models import ActivityType
 from areas.models import Commune, DirtyCommune, Province
 from coverage import compute
 from coverage.models import CommuneFigures, Level, NationalFigures, ProvinceFigures, ReconcileRun, Snapshot
@@ -36,6 +35,7 @@ _PROVINCE_COLUMNS = [
 ]
 _NATION_COLUMNS = [
     "id",
+    "valid_until",
     "communes_total",
     "communes_covered",
     "communes_fully_covered",
@@ -85,10 +85,11 @@ class RecomputeResult:
     communes: int
     provinces: int
     differences: int = 0
+    full: bool = False
 
 
-def _type_codes() -> list[str]:
-    return list(ActivityType.objects.order_by("sort_order", "code").values_list("code", flat=True))
+class RecomputeBusy(Exception):
+    """Another recompute holds the lock; try again shortly."""
 
 
 def _store_communes(figures: dict[int, dict], now) -> None:
@@ -96,26 +97,37 @@ def _store_communes(figures: dict[int, dict], now) -> None:
     _upsert(CommuneFigures, _COMMUNE_COLUMNS, "commune_id", rows)
 
 
-def _roll_up(province_ids, now, today: dt.date) -> None:
-    """Recompute these provinces from their stored commune figures, then the nation from all provinces."""
+def _roll_up(province_ids, now, today: dt.date, types: list[str]) -> int:
+    """Recompute these provinces (every current one when None) from their stored commune figures, then the
+    nation from every province.
+
+    Totals come from the map on `today`: a current province with no stored figures yet is rolled up
+    too, so the nation always counts every current province and commune. Returns the provinces written.
+    """
     quarter, _ = compute.quarter_of(today)
-    types = _type_codes()
-    current_communes = Commune.objects.current(today).values("id")
+    totals = compute.map_totals(today)
+    if province_ids is None:
+        targets = set(totals)
+    else:
+        stored = ProvinceFigures.objects.filter(province_id__in=list(totals)).values_list("province_id", flat=True)
+        targets = (set(province_ids) | (totals.keys() - set(stored))) & totals.keys()
     commune_rows = list(
-        CommuneFigures.objects.filter(province_id__in=province_ids, commune_id__in=current_communes).values()
+        CommuneFigures.objects.filter(
+            province_id__in=targets, commune_id__in=Commune.objects.current(today).values("id")
+        ).values()
     )
-    provinces = compute.roll_up_provinces(commune_rows, province_ids, quarter, types)
+    provinces = compute.roll_up_provinces(commune_rows, {p: totals[p] for p in targets}, quarter, types)
     _upsert(
         ProvinceFigures,
         _PROVINCE_COLUMNS,
         "province_id",
         [{"province_id": pid, **values, "computed_at": now} for pid, values in provinces.items()],
     )
-    province_rows = list(
-        ProvinceFigures.objects.filter(province_id__in=Province.objects.current(today).values("id")).values()
-    )
+    province_rows = list(ProvinceFigures.objects.filter(province_id__in=list(totals)).values())
     nation = compute.roll_up_nation(province_rows, quarter, types)
+    nation["valid_until"] = compute.valid_until(today)
     _upsert(NationalFigures, _NATION_COLUMNS, "id", [{"id": 1, **nation, "computed_at": now}])
+    return len(provinces)
 
 
 def _begin_exclusive() -> bool:
@@ -135,18 +147,39 @@ def _begin_exclusive() -> bool:
 
 
 def recompute(*, commune_ids=None, today: dt.date | None = None) -> RecomputeResult:
-    """Recompute communes (all when None), their provinces and the nation. Caller holds the transaction."""
+    """Recompute communes (all when None), their provinces and the nation. Caller holds the transaction.
+
+    A marked commune that is no longer current (or moved) still names its provinces, so that they drop it.
+    """
     today = today or timezone.localdate()
     now = timezone.now()
-    figures = compute.compute_communes(commune_ids, today=today)
+    province_ids: set[int] | None = None
+    if commune_ids is not None:
+        ids = sorted(set(commune_ids))
+        was = CommuneFigures.objects.filter(commune_id__in=ids).values_list("province_id")
+        province_ids = set(
+            Commune.objects.filter(pk__in=ids).values_list("province_id", flat=True).union(was, all=True)
+        )
+    types = compute.activity_type_codes()
+    figures = compute.compute_communes(commune_ids, today=today, type_codes=types)
     _store_communes(figures, now)
-    province_ids = (
-        compute.current_province_ids(today)
-        if commune_ids is None
-        else sorted({f["province_id"] for f in figures.values()})
-    )
-    _roll_up(province_ids, now, today)
-    return RecomputeResult(communes=len(figures), provinces=len(province_ids))
+    written = _roll_up(province_ids, now, today, types)
+    return RecomputeResult(communes=len(figures), provinces=written, full=commune_ids is None)
+
+
+def _recompute_all_locked(*, province_code: str | None = None) -> RecomputeResult:
+    """The full path inside the caller's locked transaction; clears the marks it covered."""
+    ids = None
+    if province_code:
+        ids = list(Commune.objects.current().filter(province__code=province_code).values_list("id", flat=True))
+    max_mark = DirtyCommune.objects.aggregate(m=Max("id"))["m"]
+    result = recompute(commune_ids=ids)
+    if max_mark is not None:
+        marks = DirtyCommune.objects.filter(pk__lte=max_mark)
+        if ids is not None:
+            marks = marks.filter(commune_id__in=ids)
+        marks.delete()
+    return result
 
 
 def recompute_all(*, province_code: str | None = None) -> RecomputeResult | None:
@@ -154,17 +187,7 @@ def recompute_all(*, province_code: str | None = None) -> RecomputeResult | None
     with transaction.atomic():
         if not _begin_exclusive():
             return None
-        ids = None
-        if province_code:
-            ids = list(Commune.objects.current().filter(province__code=province_code).values_list("id", flat=True))
-        max_mark = DirtyCommune.objects.aggregate(m=Max("id"))["m"]
-        result = recompute(commune_ids=ids)
-        if max_mark is not None:
-            marks = DirtyCommune.objects.filter(pk__lte=max_mark)
-            if ids is not None:
-                marks = marks.filter(commune_id__in=ids)
-            marks.delete()
-        return result
+        return _recompute_all_locked(province_code=province_code)
 
 
 def _fault_pause() -> None:
@@ -181,69 +204,129 @@ def marks_waiting() -> bool:
     return DirtyCommune.objects.exists()
 
 
+def refresh_if_waiting() -> int | None:
+    """Recompute now if marks wait or the figures are outdated (the embedded mode's stand-in for the beat sweep)."""
+    if marks_waiting() or compute.figures_outdated():
+        return recompute_dirty()
+    return 0
+
+
+def _recompute_marked_locked() -> int | None:
+    """One round inside the caller's locked transaction: the marked communes, or everything when the
+    stored figures are outdated. Returns the communes recomputed, or None when no mark was waiting."""
+    if compute.figures_outdated():
+        return _recompute_all_locked().communes
+    marks = list(DirtyCommune.objects.values("commune_id").annotate(last=Max("id")).order_by())
+    if not marks:
+        return None
+    _fault_pause()
+    ids = [m["commune_id"] for m in marks]
+    last = max(m["last"] for m in marks)
+    recompute(commune_ids=ids)
+    DirtyCommune.objects.filter(pk__lte=last, commune_id__in=ids).delete()
+    return len(ids)
+
+
 def recompute_dirty(*, max_rounds: int = 5) -> int | None:
     """The incremental path: recompute the communes marked dirty, then clear only the marks it read.
 
-    Returns the number of communes recomputed, or None when another recompute holds the lock
-    (it will see the new marks: it loops until the outbox is empty).
+    When the stored figures are outdated (never computed, a new quarter, a unit valid from or retired
+    on a day since) the round recomputes everything instead. Returns the number of communes
+    recomputed, or None when another recompute holds the lock.
     """
     done = 0
     for _ in range(max_rounds):
         with transaction.atomic():
             if not _begin_exclusive():
                 return None if done == 0 else done
-            marks = list(DirtyCommune.objects.values("commune_id").annotate(last=Max("id")))
-            if not marks:
+            count = _recompute_marked_locked()
+            if count is None:
                 return done
-            _fault_pause()
-            ids = [m["commune_id"] for m in marks]
-            last = max(m["last"] for m in marks)
-            recompute(commune_ids=ids)
-            DirtyCommune.objects.filter(pk__lte=last, commune_id__in=ids).delete()
-            done += len(ids)
+            done += count
     return done
 
 
+_COMPARED = {
+    CommuneFigures: [*compute.COUNTS, *compute.BREAKDOWNS, "hamlet_coverage", "quarter", "covered", "fully_covered"],
+    ProvinceFigures: [
+        *compute.COUNTS,
+        *compute.BREAKDOWNS,
+        "hamlet_coverage",
+        "quarter",
+        "communes_total",
+        "communes_covered",
+        "communes_fully_covered",
+        "complete",
+    ],
+    NationalFigures: [
+        *compute.COUNTS,
+        *compute.BREAKDOWNS,
+        "hamlet_coverage",
+        "quarter",
+        "communes_total",
+        "communes_covered",
+        "communes_fully_covered",
+        "provinces_total",
+        "provinces_complete",
+    ],
+}
+_LEVEL_OF = {CommuneFigures: Level.COMMUNE, ProvinceFigures: Level.PROVINCE, NationalFigures: Level.NATION}
+
+
+def _current_figures(today: dt.date) -> dict:
+    """{(level, unit code): {field: value}} of the stored figures of every current unit."""
+    communes = dict(Commune.objects.current(today).values_list("id", "code"))
+    provinces = dict(Province.objects.current(today).values_list("id", "code"))
+    found: dict = {}
+    for model, fields in _COMPARED.items():
+        key = model._meta.pk.attname
+        codes = {CommuneFigures: communes, ProvinceFigures: provinces, NationalFigures: {1: "VN"}}[model]
+        for row in model.objects.filter(**{f"{key}__in": list(codes)}).values(key, *fields):
+            found[(_LEVEL_OF[model], codes[row[key]])] = {name: row[name] for name in fields}
+    return found
+
+
 def reconcile() -> ReconcileRun:
-    """Nightly: recompute everything, count the figures that differ from the incremental ones, store the fresh ones."""
+    """Nightly: bring the incremental figures up to date, recompute everything, and count the figures of
+    every commune, province and the nation that differ (expected 0). Raises RecomputeBusy if locked."""
     started = timezone.now()
-    fields = [*compute.COUNTS, *compute.BREAKDOWNS, "covered", "fully_covered"]
     with transaction.atomic():
         if not _begin_exclusive():
-            raise RuntimeError("another recompute is running")
-        fresh = compute.compute_communes(None)
-        stored = {row["commune_id"]: row for row in CommuneFigures.objects.values("commune_id", *fields)}
-        codes = dict(Commune.objects.filter(pk__in=list(fresh)).values_list("id", "code"))
+            raise RecomputeBusy()
+        for _ in range(5):  # the marks committed before our snapshot, as the incremental path would
+            if _recompute_marked_locked() is None:
+                break
+        today = timezone.localdate()
+        incremental = _current_figures(today)
+        result = _recompute_all_locked()
+        fresh = _current_figures(today)
         differences, examples = 0, []
-        for commune_id, figures in fresh.items():
-            old = stored.get(commune_id)
-            for name in fields:
-                old_value = None if old is None else old[name]
-                if old_value != figures[name]:
+        for (level, code), figures in sorted(fresh.items()):
+            old = incremental.get((level, code), {})
+            for name, value in figures.items():
+                if old.get(name) != value:
                     differences += 1
                     if len(examples) < 50:
                         examples.append(
                             {
-                                "commune": codes[commune_id],
+                                "level": level,
+                                "code": code,
                                 "field": name,
-                                "stored": old_value,
-                                "recomputed": figures[name],
+                                "stored": old.get(name),
+                                "recomputed": value,
                             }
                         )
-        now = timezone.now()
-        _store_communes(fresh, now)
-        _roll_up(compute.current_province_ids(), now, timezone.localdate())
         run = ReconcileRun.objects.create(
             started_at=started,
             finished_at=timezone.now(),
-            communes=len(fresh),
+            communes=result.communes,
             differences=differences,
             examples=examples,
         )
     if differences:
         logger.error("coverage reconcile: %d figures differed from the incremental ones", differences)
     else:
-        logger.info("coverage reconcile: 0 differences over %d communes", len(fresh))
+        logger.info("coverage reconcile: 0 differences over %d communes", result.communes)
     return run
 
 

@@ -3,12 +3,15 @@
 import logging
 
 from celery import shared_task
+from django.conf import settings
 from django.db import OperationalError
 
-from areas.changes import kick
 from coverage import services
 
 logger = logging.getLogger(__name__)
+
+# A reconcile that finds the lock taken waits this long and tries again, for as long as it takes.
+RECONCILE_RETRY_SECONDS = 30
 
 
 @shared_task(
@@ -21,25 +24,42 @@ logger = logging.getLogger(__name__)
 def recompute_dirty() -> int | None:
     """Recompute the communes marked dirty (kicked after each write, debounced).
 
-    If another recompute held the lock, or marks are still waiting after the last round, ask again
-    (debounced), so that marks never wait for the minute sweep after a burst of writes.
+    If another recompute held the lock, or marks are still waiting after the last round, schedule
+    this task again after the debounce window, so that marks never wait for the minute sweep. The
+    request goes straight to the broker: the kick's debounce key may still be set by the kick that
+    started this run.
     """
     done = services.recompute_dirty()
     if not recompute_dirty.app.conf.task_always_eager and (done is None or services.marks_waiting()):
-        kick()
+        recompute_dirty.apply_async(countdown=settings.COVERAGE_KICK_DEBOUNCE_SECONDS)
     return done
 
 
 @shared_task(name="coverage.sweep", ignore_result=True, autoretry_for=(OperationalError,), max_retries=3)
 def sweep() -> int | None:
-    """Every minute: pick up marks whose kick was lost (Redis down, worker killed)."""
+    """Every minute: pick up marks whose kick was lost (Redis down, worker killed), and recompute
+    everything once the figures are outdated (a new quarter, a unit valid from or retired today)."""
     return services.recompute_dirty()
 
 
-@shared_task(name="coverage.reconcile", ignore_result=True, autoretry_for=(OperationalError,), max_retries=3)
-def reconcile() -> int:
-    """Nightly: recompute everything and record how many figures the incremental path got wrong (expected 0)."""
-    return services.reconcile().differences
+@shared_task(
+    bind=True,
+    name="coverage.reconcile",
+    ignore_result=True,
+    autoretry_for=(OperationalError,),
+    retry_kwargs={"max_retries": 3},
+    max_retries=None,  # only for the lock below; a database error still gives up after 3 tries
+)
+def reconcile(self) -> int:
+    """Nightly: recompute everything and record how many figures the incremental path got wrong (expected 0).
+
+    A reconcile that finds another recompute running retries until it runs: the nightly check is never lost.
+    """
+    try:
+        return services.reconcile().differences
+    except services.RecomputeBusy as exc:
+        logger.info("coverage reconcile: another recompute holds the lock; retrying in %d s", RECONCILE_RETRY_SECONDS)
+        raise self.retry(exc=exc, countdown=RECONCILE_RETRY_SECONDS) from None
 
 
 @shared_task(name="coverage.snapshot", ignore_result=True, autoretry_for=(OperationalError,), max_retries=3)

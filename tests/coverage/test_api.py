@@ -163,9 +163,11 @@ def test_coverage_list_query_count(figures, api, django_assert_num_queries):
     for _ in range(10):
         CommuneFactory(province=figures.a)
     services.recompute_all()
-    # provinces (names), provinces (codes), province figures, outbox marks
-    with django_assert_num_queries(4):
+    # current provinces in scope, their current communes counted, province figures, outbox marks,
+    # the national row's valid_until
+    with django_assert_num_queries(5):
         api(figures.minh).get(f"{BASE}provinces/")
-    # the province in scope, communes, commune figures, outbox marks
-    with django_assert_num_queries(4):
+    # the province in scope, current communes with their provinces, commune figures, outbox marks,
+    # the national row's valid_until
+    with django_assert_num_queries(5):
         api(figures.minh).get(f"{BASE}provinces/01/communes/")

@@ -142,10 +142,11 @@ def test_full_recompute_query_count_does_not_depend_on_the_number_of_communes(wo
     with CaptureQueriesContext(connection) as many:
         services.recompute_all()
     assert len(few) == len(many)
-    # savepoint, advisory lock, max outbox id, communes, activity types, hamlets, teams, members,
-    # activities, commune figures upsert, activity types (roll-up), commune figures, province upsert,
-    # province figures, national upsert, outbox delete, savepoint release
-    assert len(many) == 17, [q["sql"][:60] for q in many.captured_queries]
+    # savepoint, advisory lock, max outbox id, activity types, communes, hamlets, teams, members,
+    # activities, commune figures upsert, current provinces, their current communes counted, commune
+    # figures, province upsert, province figures, next validity bound of provinces, of communes,
+    # national upsert, savepoint release
+    assert len(many) == 19, [q["sql"][:60] for q in many.captured_queries]
 
 
 def test_incremental_equals_full(world, api):
@@ -198,6 +199,7 @@ def test_a_kicked_task_that_finds_the_lock_taken_asks_again():
     world = build_world()
     from areas.changes import communes_changed
 
+    services.recompute_all()  # figures exist and are current: the next run is incremental
     communes_changed([world.a1.pk])
     queue = redis.Redis.from_url(settings.REDIS_URL)
     queue.delete("celery")

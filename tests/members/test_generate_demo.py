@@ -24,6 +24,8 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def real_map():
     call_command("load_areas", stdout=StringIO(), stderr=StringIO())
+    # load_areas marks every new commune; the worker would consume those marks before any demo runs.
+    DirtyCommune.objects.all().delete()
 
 
 def generate(**options) -> str:

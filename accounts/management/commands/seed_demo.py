@@ -41,6 +41,9 @@ class Command(BaseCommand):
             call_command(
                 "generate_demo", scale="commune", seed=1, if_empty=True, stdout=self.stdout, stderr=self.stderr
             )
+        if "show_coverage" in get_commands():
+            # The coverage figures the demo logins will read (recomputed in-process after each write).
+            call_command("show_coverage", stdout=self.stdout, stderr=self.stderr)
         self.stdout.write(self.style.SUCCESS(f"\nAPI:      {url}/api/v1/"))
         self.stdout.write(f"API docs: {url}/api/docs/")
         self.stdout.write(f'Log in:   POST {url}/api/v1/auth/token/ with {{"phone", "password"}}')
