@@ -258,3 +258,5 @@ SYNC_MAX_BYTES = env_int("SYNC_MAX_BYTES", 4 * 1024 * 1024, minimum=1024)
 # Fault injection for the worker-kill tests only: seconds a recompute holds its transaction open.
 COVERAGE_FAULT_PAUSE_SECONDS = env_int("COVERAGE_FAULT_PAUSE_SECONDS", 0, minimum=0)
 COVERAGE_KICK_DEBOUNCE_SECONDS = env_int("COVERAGE_KICK_DEBOUNCE_SECONDS", 1, minimum=0)
+# A nightly reconcile that finds another recompute running tries again after this many seconds, until it runs.
+COVERAGE_RECONCILE_RETRY_SECONDS = env_int("COVERAGE_RECONCILE_RETRY_SECONDS", 30, minimum=1)

@@ -83,12 +83,18 @@ def valid_until(today: dt.date) -> dt.date:
     return min(bounds)
 
 
-def figures_outdated(today: dt.date | None = None) -> bool:
+def figures_outdated(today: dt.date | None = None, *, check_map: bool = True) -> bool:
     """True when the stored figures no longer hold without any write: never computed, or computed before
-    the quarter changed or a unit became valid or retired (NationalFigures.valid_until)."""
+    the quarter changed or a unit became valid or retired (NationalFigures.valid_until), or (check_map)
+    the map's unit counts differ from the stored ones: a map edit that marked nothing still shows there."""
     today = today or timezone.localdate()
-    day = NationalFigures.objects.filter(pk=1).values_list("valid_until", flat=True).first()
-    return day is None or day <= today
+    row = NationalFigures.objects.filter(pk=1).values("valid_until", "provinces_total", "communes_total").first()
+    if row is None or row["valid_until"] is None or row["valid_until"] <= today:
+        return True
+    if not check_map:
+        return False
+    on_map = (Province.objects.current(today).count(), Commune.objects.current(today).count())
+    return (row["provinces_total"], row["communes_total"]) != on_map
 
 
 def empty_figures(type_codes: list[str], quarter: str) -> dict:

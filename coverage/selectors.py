@@ -126,7 +126,7 @@ def provinces(*, user, as_of: dt.date | None = None, code: str | None = None) ->
         .values_list("commune__province_id", flat=True)
         .distinct()
     )
-    outdated = figures_outdated(today)
+    outdated = figures_outdated(today, check_map=False)
     types = None if len(stored) == len(unit_by_id) else activity_type_codes()
     quarter = quarter_of(today)[0]
     rows = []
@@ -164,7 +164,7 @@ def communes(
     else:
         stored = {r["commune_id"]: r for r in CommuneFigures.objects.filter(commune_id__in=list(unit_by_id)).values()}
         dirty = set(DirtyCommune.objects.filter(commune_id__in=list(unit_by_id)).values_list("commune_id", flat=True))
-        outdated = figures_outdated(today)
+        outdated = figures_outdated(today, check_map=False)
         types = None if len(stored) == len(unit_by_id) else activity_type_codes()
         quarter = quarter_of(today)[0]
         missing = {"covered": False, "fully_covered": False}

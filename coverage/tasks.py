@@ -10,9 +10,6 @@ from coverage import services
 
 logger = logging.getLogger(__name__)
 
-# A reconcile that finds the lock taken waits this long and tries again, for as long as it takes.
-RECONCILE_RETRY_SECONDS = 30
-
 
 @shared_task(
     name="coverage.recompute_dirty",
@@ -58,8 +55,9 @@ def reconcile(self) -> int:
     try:
         return services.reconcile().differences
     except services.RecomputeBusy as exc:
-        logger.info("coverage reconcile: another recompute holds the lock; retrying in %d s", RECONCILE_RETRY_SECONDS)
-        raise self.retry(exc=exc, countdown=RECONCILE_RETRY_SECONDS) from None
+        wait = settings.COVERAGE_RECONCILE_RETRY_SECONDS
+        logger.info("coverage reconcile: another recompute holds the lock; retrying in %d s", wait)
+        raise self.retry(exc=exc, countdown=wait) from None
 
 
 @shared_task(name="coverage.snapshot", ignore_result=True, autoretry_for=(OperationalError,), max_retries=3)
