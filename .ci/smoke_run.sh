@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Start the README's run command in a scratch copy (embedded default: SQLite, in-process tasks),
-# log in with a demo account, check /health/, /api/docs/ and that /api/v1/provinces/ lists 34 provinces.
+# log in with a demo account, check /health/, /api/docs/, that /api/v1/provinces/ lists 34 provinces and that
+# the national coverage figures are there and fresh.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 port=${SMOKE_PORT:-8765}
@@ -39,6 +40,10 @@ token = json.loads(body)["access"]
 _, body = call("/api/v1/provinces/", token=token)
 provinces = json.loads(body)
 assert provinces["count"] == 34, provinces["count"]
-print("smoke ok: /health/ 200, /api/docs/ 200, /api/v1/provinces/ lists", provinces["count"])
+_, body = call("/api/v1/coverage/national/", token=token)
+nation = json.loads(body)
+assert nation["provinces_total"] == 34 and nation["teams_active"] > 0 and not nation["stale"], nation
+print("smoke ok: /health/ 200, /api/docs/ 200, /api/v1/provinces/ lists", provinces["count"],
+      "| national coverage:", nation["teams_active"], "teams,", nation["communes_covered"], "communes covered")
 PY
 grep -q "Demo logins" "$scratch/run.log" || { cat "$scratch/run.log"; echo "run did not print the demo logins"; exit 1; }

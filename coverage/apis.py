@@ -114,12 +114,13 @@ class CommuneCoverageDetailOutput(CommuneCoverageOutput):
     hamlets = HamletCoverageOutput(many=True)
 
 
-EXPORTS = {
-    "text/csv": OpenApiResponse(OpenApiTypes.BINARY, description="CSV export (?format=csv)"),
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": OpenApiResponse(
-        OpenApiTypes.BINARY, description="XLSX export (?format=xlsx)"
-    ),
-}
+def _responses(output) -> dict:
+    """JSON as `output`, or the export as a file: a generated client gets bytes for ?format=csv|xlsx."""
+    return {
+        (200, "application/json"): output,
+        (200, CSVRenderer.media_type): OpenApiResponse(OpenApiTypes.BINARY, description="CSV (?format=csv)"),
+        (200, XLSXRenderer.media_type): OpenApiResponse(OpenApiTypes.BINARY, description="XLSX (?format=xlsx)"),
+    }
 
 
 def _params(request) -> dict:
@@ -177,7 +178,7 @@ class NationalCoverageApi(CoverageApi):
 
     export_name = "do-phu-toan-quoc"
 
-    @extend_schema(parameters=[AS_OF, FORMAT], responses={200: NationalCoverageOutput, **EXPORTS})
+    @extend_schema(parameters=[AS_OF, FORMAT], responses=_responses(NationalCoverageOutput))
     def get(self, request):
         params = _params(request)
         data = selectors.national(user=request.user, as_of=params.get("as_of"))
@@ -196,7 +197,7 @@ class ProvinceCoverageListApi(CoverageApi):
             FORMAT,
             OpenApiParameter("ordering", str, description=", ".join(sorted(PROVINCE_ORDERINGS))),
         ],
-        responses={200: ProvinceCoverageOutput(many=True), **EXPORTS},
+        responses=_responses(ProvinceCoverageOutput(many=True)),
         operation_id="api_v1_coverage_provinces_list",
     )
     def get(self, request):
@@ -212,7 +213,7 @@ class ProvinceCoverageListApi(CoverageApi):
 class ProvinceCoverageDetailApi(CoverageApi):
     export_name = "do-phu-tinh"
 
-    @extend_schema(parameters=[CODE, AS_OF, FORMAT], responses={200: ProvinceCoverageOutput, **EXPORTS})
+    @extend_schema(parameters=[CODE, AS_OF, FORMAT], responses=_responses(ProvinceCoverageOutput))
     def get(self, request, code: str):
         params = _params(request)
         rows = selectors.provinces(user=request.user, as_of=params.get("as_of"), code=code)
@@ -236,7 +237,7 @@ class ProvinceCommunesCoverageApi(CoverageApi):
             OpenApiParameter("fully_covered", bool),
             OpenApiParameter("ordering", str, description=", ".join(sorted(COMMUNE_ORDERINGS))),
         ],
-        responses={200: CommuneCoverageOutput(many=True), **EXPORTS},
+        responses=_responses(CommuneCoverageOutput(many=True)),
         operation_id="api_v1_coverage_provinces_communes_list",
     )
     def get(self, request, code: str):
@@ -256,7 +257,7 @@ class CommuneCoverageApi(CoverageApi):
 
     export_name = "do-phu-xa"
 
-    @extend_schema(parameters=[CODE, AS_OF, FORMAT], responses={200: CommuneCoverageDetailOutput, **EXPORTS})
+    @extend_schema(parameters=[CODE, AS_OF, FORMAT], responses=_responses(CommuneCoverageDetailOutput))
     def get(self, request, code: str):
         params = _params(request)
         rows = selectors.communes(user=request.user, code=code, as_of=params.get("as_of"))

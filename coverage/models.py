@@ -16,7 +16,7 @@ class Figures(models.Model):
 
     hamlets_total = models.PositiveIntegerField(default=0)
     hamlets_covered = models.PositiveIntegerField(default=0)
-    # hamlets_covered / hamlets_total (1.0 when a unit has no hamlets), for sorting.
+    # hamlets_covered / hamlets_total (0 when a unit has no hamlets on record), for sorting.
     hamlet_coverage = models.FloatField(default=0)
     teams_active = models.PositiveIntegerField(default=0)
     teams_commune_level = models.PositiveIntegerField(default=0)

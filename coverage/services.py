@@ -156,10 +156,9 @@ def recompute(*, commune_ids=None, today: dt.date | None = None) -> RecomputeRes
     province_ids: set[int] | None = None
     if commune_ids is not None:
         ids = sorted(set(commune_ids))
-        was = CommuneFigures.objects.filter(commune_id__in=ids).values_list("province_id")
-        province_ids = set(
-            Commune.objects.filter(pk__in=ids).values_list("province_id", flat=True).union(was, all=True)
-        )
+        was = CommuneFigures.objects.filter(commune_id__in=ids).values_list("province_id").order_by()
+        now_in = Commune.objects.filter(pk__in=ids).values_list("province_id", flat=True).order_by()
+        province_ids = set(now_in.union(was, all=True))
     types = compute.activity_type_codes()
     figures = compute.compute_communes(commune_ids, today=today, type_codes=types)
     _store_communes(figures, now)
@@ -211,10 +210,10 @@ def refresh_if_waiting() -> int | None:
     return 0
 
 
-def _recompute_marked_locked() -> int | None:
+def _recompute_marked_locked(*, check_map: bool = True) -> int | None:
     """One round inside the caller's locked transaction: the marked communes, or everything when the
     stored figures are outdated. Returns the communes recomputed, or None when no mark was waiting."""
-    if compute.figures_outdated():
+    if compute.figures_outdated(check_map=check_map):
         return _recompute_all_locked().communes
     marks = list(DirtyCommune.objects.values("commune_id").annotate(last=Max("id")).order_by())
     if not marks:
@@ -293,8 +292,10 @@ def reconcile() -> ReconcileRun:
     with transaction.atomic():
         if not _begin_exclusive():
             raise RecomputeBusy()
-        for _ in range(5):  # the marks committed before our snapshot, as the incremental path would
-            if _recompute_marked_locked() is None:
+        # First what the incremental path would do with the marks committed before our snapshot (and a
+        # new quarter or a unit's start or end date); an unmarked change stays for the comparison to find.
+        for _ in range(5):
+            if _recompute_marked_locked(check_map=False) is None:
                 break
         today = timezone.localdate()
         incremental = _current_figures(today)

@@ -171,3 +171,69 @@ def test_coverage_list_query_count(figures, api, django_assert_num_queries):
     # the national row's valid_until
     with django_assert_num_queries(5):
         api(figures.minh).get(f"{BASE}provinces/01/communes/")
+
+
+def test_the_commune_export_holds_its_own_figures_and_its_hamlets(figures, api):
+    client = api(figures.hoa)
+    data = client.get(f"{BASE}communes/00001/").data
+    response = client.get(f"{BASE}communes/00001/", {"format": "xlsx"})
+    assert response.status_code == 200
+    header, *lines = list(load_workbook(io.BytesIO(response.content)).active.values)
+    col = {name: header.index(name) for name in ("Cấp", "Mã", "Tên", "Số Tổ đang hoạt động", "Có Tổ")}
+    own, *hamlets = lines
+    assert (own[col["Mã"]], own[col["Tên"]], own[col["Số Tổ đang hoạt động"]]) == (
+        data["code"],
+        data["name"],
+        data["teams_active"],
+    )
+    assert [(line[col["Tên"]], line[col["Có Tổ"]]) for line in hamlets] == [
+        (h["name"], "Có" if h["covered"] else "Không") for h in data["hamlets"]
+    ]
+    assert own[col["Cấp"]] != hamlets[0][col["Cấp"]]
+    text = client.get(f"{BASE}communes/00001/", {"format": "csv"}).content.decode("utf-8-sig")
+    parsed = list(csv.DictReader(io.StringIO(text)))
+    assert [r["Mã"] for r in parsed] == [data["code"], *[str(h["id"]) for h in data["hamlets"]]]
+
+
+def test_every_export_header_is_vietnamese(figures, api):
+    from coverage.exports import HEADERS
+
+    client = api(figures.minh)
+    for path in ("national/", "provinces/", "provinces/01/", "provinces/01/communes/", "communes/00001/"):
+        text = client.get(f"{BASE}{path}", {"format": "csv"}).content.decode("utf-8-sig")
+        header = next(csv.reader(io.StringIO(text)))
+        untranslated = [h for h in header if h in HEADERS or h.isascii()]
+        assert untranslated == [], (path, untranslated)
+    assert "Số liệu đang chờ tính lại" in header
+
+
+def test_coverage_lists_paginate_as_every_list_does(figures, api):
+    for i in range(5):
+        CommuneFactory(code=f"0010{i}", province=figures.a)
+    services.recompute_all()
+    client = api(figures.minh)
+    first = client.get(f"{BASE}provinces/01/communes/", {"page_size": 3}).data
+    assert first["count"] == 7 and len(first["results"]) == 3 and first["previous"] is None
+    second = client.get(first["next"]).data
+    assert len(second["results"]) == 3
+    everything = client.get(f"{BASE}provinces/01/communes/", {"page_size": 500}).data["results"]
+    assert [r["code"] for r in first["results"] + second["results"]] == [r["code"] for r in everything[:6]]
+    exported = client.get(f"{BASE}provinces/01/communes/", {"page_size": 3, "format": "csv"}).content
+    assert len(list(csv.DictReader(io.StringIO(exported.decode("utf-8-sig"))))) == 7  # an export holds every row
+
+
+def test_the_schema_declares_the_coverage_responses_and_their_pagination(api):
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    paths = schema["paths"]
+    listed = paths["/api/v1/coverage/provinces/{code}/communes/"]["get"]
+    ok = listed["responses"]["200"]["content"]
+    reference = ok["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    envelope = schema["components"]["schemas"][reference]
+    assert {"count", "next", "previous", "results"} <= set(envelope["properties"])
+    assert listed["operationId"].endswith("_list")
+    assert ok["text/csv"]["schema"]["format"] == "binary"
+    national = paths["/api/v1/coverage/national/"]["get"]["responses"]["200"]["content"]["application/json"]
+    fields = schema["components"]["schemas"][national["schema"]["$ref"].rsplit("/", 1)[-1]]["properties"]
+    assert {"provinces_total", "communes_total", "stale", "computed_at"} <= set(fields)

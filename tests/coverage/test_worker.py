@@ -232,3 +232,35 @@ def test_writes_succeed_while_redis_is_down_and_the_sweep_converges_after(api, s
             logger.info("converged %.3f s after Redis came back", converged)
             assert worker.alive()  # the worker rode out the outage
     assert_reconcile_finds_nothing_to_fix()
+
+
+def test_a_reconcile_that_finds_the_lock_taken_retries_until_it_runs(tmp_path):
+    """The nightly reconcile is never lost to a recompute that happened to hold the lock at 02:00."""
+    from django.db import connections
+
+    from coverage.models import ReconcileRun
+
+    world = build_world()
+    services.recompute_all()
+    CommuneFigures.objects.filter(commune=world.a1).update(teams_active=7)  # a wrong figure for it to find
+    holder = connections.create_connection("default")
+    try:
+        with holder.cursor() as cursor:
+            cursor.execute("BEGIN")
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [services.RECOMPUTE_LOCK])  # a long recompute
+            with celery_worker(env={"COVERAGE_RECONCILE_RETRY_SECONDS": "1"}, log_dir=tmp_path) as worker:
+                app.send_task("coverage.reconcile")  # as beat does at 02:00
+                wait_for(
+                    lambda: worker.log().count("retrying in 1 s") >= 2,
+                    timeout=30,
+                    what="the reconcile retrying",
+                    worker=worker,
+                )
+                assert not ReconcileRun.objects.exists()
+                cursor.execute("ROLLBACK")  # the other recompute ends
+                wait_for(lambda: ReconcileRun.objects.exists(), timeout=30, what="the reconcile running", worker=worker)
+    finally:
+        holder.close()
+    run = ReconcileRun.objects.get()
+    assert run.differences == 1 and run.examples[0]["field"] == "teams_active"
+    assert CommuneFigures.objects.get(commune=world.a1).teams_active == 1  # repaired

@@ -1,0 +1,77 @@
+"""Reconcile as an alarm: the command exits non-zero when figures differed, and /health/ reports the last run."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from io import StringIO
+
+import pytest
+from django.conf import settings
+from django.core.management import CommandError, call_command
+
+from areas.changes import communes_changed
+from coverage import services
+from coverage.models import CommuneFigures, NationalFigures, ProvinceFigures, ReconcileRun
+from tests.conftest import build_world
+from tests.worker import worker_database_url
+
+
+@pytest.mark.django_db
+def test_the_command_reports_and_fixes_differences_at_every_level(world):
+    services.recompute_all()
+    CommuneFigures.objects.filter(commune=world.a1).update(members_active=40)
+    ProvinceFigures.objects.filter(province=world.b).update(communes_total=9)
+    NationalFigures.objects.update(provinces_total=1)
+    out = StringIO()
+    with pytest.raises(CommandError, match="3 coverage figures differed"):
+        call_command("reconcile_coverage", stdout=out)
+    printed = out.getvalue()
+    assert "commune 00001 members_active: stored 40, recomputed 4" in printed
+    assert "province 02 communes_total: stored 9, recomputed 1" in printed
+    assert "nation VN provinces_total: stored 1, recomputed 2" in printed
+    out = StringIO()
+    call_command("reconcile_coverage", stdout=out)  # fixed by the first run: exit 0
+    assert "0 figures differed" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_pending_marks_are_not_differences(world, api):
+    services.recompute_all()
+    api(world.hoa).post("/api/v1/teams/", {"commune": "00001", "name": "Tổ mới", "established_on": "2025-08-01"})
+    communes_changed([world.b1.pk])
+    run = services.reconcile()
+    assert run.differences == 0, run.examples
+    assert CommuneFigures.objects.get(commune=world.a1).teams_active == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_command_exits_with_status_1_when_figures_differed():
+    world = build_world()
+    services.recompute_all()
+    CommuneFigures.objects.filter(commune=world.b1).update(teams_active=5)
+    env = os.environ | {"DATABASE_URL": worker_database_url()}
+    command = [sys.executable, "manage.py", "reconcile_coverage"]
+    failed = subprocess.run(command, cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=120)
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    assert "1 figures differed" in failed.stdout
+    passed = subprocess.run(command, cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=120)
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+
+
+@pytest.mark.django_db
+def test_health_reports_the_last_reconcile_and_the_waiting_marks(world, client):
+    before = client.get("/health/").json()["coverage"]
+    assert (before["last_reconcile"], before["reconcile_differences"]) == (None, None)
+    services.recompute_all()
+    CommuneFigures.objects.filter(commune=world.a1).update(teams_active=3)
+    run = services.reconcile()
+    communes_changed([world.a2.pk, world.b1.pk])
+    health = client.get("/health/")
+    assert health.status_code == 200  # an alarm for operators, not a reason to take the instance out
+    coverage = health.json()["coverage"]
+    assert coverage["reconcile_differences"] == run.differences == 1
+    assert coverage["last_reconcile"].startswith(run.finished_at.date().isoformat()[:4])
+    assert coverage["marks_waiting"] == 2 and coverage["oldest_mark_seconds"] >= 0
+    assert ReconcileRun.objects.count() == 1
