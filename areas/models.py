@@ -39,11 +39,17 @@ class HamletKind(models.TextChoices):
     OTHER = "other", "Khác"
 
 
+def valid_on(day: dt.date, path: str = "") -> Q:
+    """The filter "valid on this day" for units, or for the units at `path` (e.g. "communes__")."""
+    return Q(**{f"{path}valid_from__lte": day}) & (
+        Q(**{f"{path}valid_to__isnull": True}) | Q(**{f"{path}valid_to__gt": day})
+    )
+
+
 class UnitQuerySet(ScopedQuerySet):
     def current(self, on: dt.date | None = None):
         """Units valid on a day (today by default)."""
-        day = on or timezone.localdate()
-        return self.filter(Q(valid_to__isnull=True) | Q(valid_to__gt=day), valid_from__lte=day)
+        return self.filter(valid_on(on or timezone.localdate()))
 
 
 class ValidityMixin(models.Model):

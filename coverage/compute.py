@@ -14,7 +14,7 @@ from django.db.models import Count, Min, Q, Sum
 from django.utils import timezone
 
 from activities.models import Activity, ActivityType
-from areas.models import Commune, Hamlet, Province
+from areas.models import Commune, Hamlet, Province, valid_on
 from coverage.models import NationalFigures
 from members.models import Background, Member, MemberRole
 from teams.models import SizeStatus, Team, TeamStatus
@@ -61,13 +61,16 @@ def province_complete(communes_covered: int, communes_total: int) -> bool:
     return communes_total > 0 and communes_covered == communes_total
 
 
+def map_provinces(today: dt.date):
+    """Provinces current on the day, each annotated with `communes_on_map`: its communes current that day."""
+    return Province.objects.current(today).annotate(
+        communes_on_map=Count("communes", filter=valid_on(today, "communes__"))
+    )
+
+
 def map_totals(today: dt.date) -> dict[int, int]:
     """{province id: number of its communes} for every province current on the day (zero-commune ones too)."""
-    totals = dict.fromkeys(Province.objects.current(today).values_list("id", flat=True), 0)
-    counts = Commune.objects.current(today).filter(province_id__in=list(totals)).values("province_id")
-    for row in counts.annotate(n=Count("id")).order_by():
-        totals[row["province_id"]] = row["n"]
-    return totals
+    return dict(map_provinces(today).values_list("id", "communes_on_map").order_by())
 
 
 def valid_until(today: dt.date) -> dt.date:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Count, Exists, Min, OuterRef, QuerySet
+from django.db.models import Count, Exists, Min, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.scoping import NATION, scope_of
-from areas.models import Commune, DirtyCommune, Hamlet, Province
+from areas.models import Commune, DirtyCommune, Hamlet
 from config.errors import NotFound
 from coverage.compute import (
     BREAKDOWNS,
@@ -17,7 +17,7 @@ from coverage.compute import (
     activity_type_codes,
     empty_figures,
     figures_outdated,
-    map_totals,
+    map_provinces,
     province_complete,
     quarter_of,
 )
@@ -57,8 +57,8 @@ def _missing(types: list[str] | None, quarter: str) -> dict:
 def national(*, user, as_of: dt.date | None = None) -> dict:
     """The nation's figures. Totals and completeness come from the map of today, whatever is stored.
 
-    Queries: national row, current provinces, their communes counted, provinces' covered communes,
-    waiting marks (and the activity types when nothing is stored yet).
+    Queries: national row, current provinces with their communes counted and covered, waiting marks
+    (and the activity types when nothing is stored yet).
     """
     if scope_of(user).level != NATION:
         raise not_found()
@@ -69,10 +69,11 @@ def national(*, user, as_of: dt.date | None = None) -> dict:
         return {"code": "VN", "name": "Việt Nam", **_pick(snapshot.figures, NATION_FIELDS), "stale": False}
     today = timezone.localdate()
     row = NationalFigures.objects.filter(pk=1).values().first()
-    totals = map_totals(today)
-    covered = dict(
-        ProvinceFigures.objects.filter(province_id__in=list(totals)).values_list("province_id", "communes_covered")
-    )
+    stored_covered = ProvinceFigures.objects.filter(province_id=OuterRef("pk")).values("communes_covered")[:1]
+    per_province = map_provinces(today).annotate(covered=Subquery(stored_covered)).order_by()
+    totals, covered = {}, {}
+    for province_id, communes_on_map, communes_covered in per_province.values_list("id", "communes_on_map", "covered"):
+        totals[province_id], covered[province_id] = communes_on_map, communes_covered or 0
     figures = (
         dict(row)
         if row
@@ -96,14 +97,14 @@ def national(*, user, as_of: dt.date | None = None) -> dict:
 def provinces(*, user, as_of: dt.date | None = None, code: str | None = None) -> list[dict]:
     """Every current province in scope with its figures, by code; zeros for one with nothing stored.
 
-    Queries: provinces, their communes counted, their figures, waiting marks, the national row's
+    Queries: provinces with their communes counted, their figures, waiting marks, the national row's
     validity (and the activity types when a province has nothing stored yet).
     """
     today = timezone.localdate()
-    units = Province.objects.current(today).visible_to(user)
+    units = map_provinces(today).visible_to(user)
     if code:
         units = units.filter(code=code)
-    unit_by_id = {p["id"]: p for p in units.values("id", "code", "name")}
+    unit_by_id = {p["id"]: p for p in units.values("id", "code", "name", "communes_on_map")}
     if as_of:
         rows = [
             {
@@ -117,9 +118,7 @@ def provinces(*, user, as_of: dt.date | None = None, code: str | None = None) ->
         return sorted(rows, key=lambda r: r["code"])
     if not unit_by_id:
         return []
-    totals = dict.fromkeys(unit_by_id, 0)
-    counted = Commune.objects.current(today).filter(province_id__in=list(unit_by_id)).values("province_id")
-    totals.update({r["province_id"]: r["n"] for r in counted.annotate(n=Count("id")).order_by()})
+    totals = {province_id: unit["communes_on_map"] for province_id, unit in unit_by_id.items()}
     stored = {r["province_id"]: r for r in ProvinceFigures.objects.filter(province_id__in=list(unit_by_id)).values()}
     dirty = set(
         DirtyCommune.objects.filter(commune__province_id__in=list(unit_by_id))

@@ -159,13 +159,24 @@ def test_exports_are_scoped(figures, api):
     assert response.status_code == 404
 
 
+def test_national_query_count(figures, api, django_assert_num_queries):
+    for _ in range(10):
+        CommuneFactory(province=figures.b)
+    services.recompute_all()
+    # the national row, current provinces with their current communes counted and their covered communes,
+    # outbox marks
+    with django_assert_num_queries(3):
+        response = api(figures.minh).get(f"{BASE}national/")
+    assert response.data["communes_total"] == 14
+
+
 def test_coverage_list_query_count(figures, api, django_assert_num_queries):
     for _ in range(10):
         CommuneFactory(province=figures.a)
     services.recompute_all()
-    # current provinces in scope, their current communes counted, province figures, outbox marks,
+    # current provinces in scope with their current communes counted, province figures, outbox marks,
     # the national row's valid_until
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         api(figures.minh).get(f"{BASE}provinces/")
     # the province in scope, current communes with their provinces, commune figures, outbox marks,
     # the national row's valid_until

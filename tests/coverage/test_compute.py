@@ -144,10 +144,10 @@ def test_full_recompute_query_count_does_not_depend_on_the_number_of_communes(wo
         services.recompute_all()
     assert len(few) == len(many)
     # savepoint, advisory lock, max outbox id, activity types, communes, hamlets, teams, members,
-    # activities, commune figures upsert, current provinces, their current communes counted, commune
+    # activities, commune figures upsert, current provinces with their current communes counted, commune
     # figures, province upsert, province figures, next validity bound of provinces, of communes,
     # national upsert, savepoint release
-    assert len(many) == 19, [q["sql"][:60] for q in many.captured_queries]
+    assert len(many) == 18, [q["sql"][:60] for q in many.captured_queries]
 
 
 def test_incremental_equals_full(world, api):
