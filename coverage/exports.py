@@ -10,7 +10,7 @@ from django.utils import timezone
 from rest_framework.renderers import BaseRenderer
 
 from activities.models import ActivityType
-from areas.models import HamletKind
+from areas.models import CommuneKind, HamletKind
 from members.models import Background, MemberRole
 from teams.models import SizeStatus
 
@@ -45,6 +45,7 @@ HEADERS = {
     "level": "Cấp",
 }
 
+KIND_LABELS = dict(CommuneKind.choices) | dict(HamletKind.choices)  # the two sets of codes do not overlap
 COMMUNE_LEVEL = "Xã, phường, đặc khu"
 HAMLET_LEVEL = "Thôn, tổ dân phố"
 
@@ -57,7 +58,7 @@ def commune_export_rows(data: dict) -> list[dict]:
             "level": HAMLET_LEVEL,
             "code": h["id"],
             "name": h["name"],
-            "kind": HamletKind(h["kind"]).label,
+            "kind": h["kind"],
             "covered": h["covered"],
         }
         for h in data["hamlets"]
@@ -68,6 +69,8 @@ def commune_export_rows(data: dict) -> list[dict]:
 def flatten(row: dict) -> dict:
     """One export line: scalar figures, then every breakdown as its own column."""
     flat = {k: v for k, v in row.items() if not isinstance(v, dict | list)}
+    if "kind" in flat:
+        flat["kind"] = KIND_LABELS.get(flat["kind"], flat["kind"])
     for code, label in SizeStatus.choices:
         flat[f"Tổ - {label}"] = row.get("teams_by_size_status", {}).get(code, 0)
     for code, label in MemberRole.choices:

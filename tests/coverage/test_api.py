@@ -248,3 +248,9 @@ def test_the_schema_declares_the_coverage_responses_and_their_pagination(api):
     national = paths["/api/v1/coverage/national/"]["get"]["responses"]["200"]["content"]["application/json"]
     fields = schema["components"]["schemas"][national["schema"]["$ref"].rsplit("/", 1)[-1]]["properties"]
     assert {"provinces_total", "communes_total", "stale", "computed_at"} <= set(fields)
+
+
+def test_exports_name_unit_kinds_in_vietnamese(figures, api):
+    text = api(figures.hoa).get(f"{BASE}communes/00001/", {"format": "csv"}).content.decode("utf-8-sig")
+    kinds = [r["Loại"] for r in csv.DictReader(io.StringIO(text))]
+    assert kinds == [figures.a1.get_kind_display(), figures.hamlets.a1.get_kind_display()]
