@@ -84,8 +84,6 @@ def _upsert(model, columns: list[str], key: str, rows: list[dict]) -> None:
 class RecomputeResult:
     communes: int
     provinces: int
-    differences: int = 0
-    full: bool = False
 
 
 class RecomputeBusy(Exception):
@@ -163,7 +161,7 @@ def recompute(*, commune_ids=None, today: dt.date | None = None) -> RecomputeRes
     figures = compute.compute_communes(commune_ids, today=today, type_codes=types)
     _store_communes(figures, now)
     written = _roll_up(province_ids, now, today, types)
-    return RecomputeResult(communes=len(figures), provinces=written, full=commune_ids is None)
+    return RecomputeResult(communes=len(figures), provinces=written)
 
 
 def _recompute_all_locked(*, province_code: str | None = None) -> RecomputeResult:
