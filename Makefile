@@ -9,11 +9,16 @@ PORT ?= 8000
 # The suite's services (override for your machine).
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cdt
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
-TEST_ENV := DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) DEBUG=false \
+TEST_REDIS_CACHE_URL ?= redis://127.0.0.1:6379/14
+TEST_ENV := DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) REDIS_CACHE_URL=$(TEST_REDIS_CACHE_URL) DEBUG=false \
+	SECRET_KEY=test-only-secret-key-0123456789abcdefghijklmnop ALLOWED_HOSTS=testserver,localhost,127.0.0.1 \
+	SECURE_SSL_REDIRECT=false
+# The security suite also runs on the embedded default: SQLite and in-process tasks, no Redis.
+EMBEDDED_TEST_ENV := TEST_EMBEDDED=1 DEBUG=false \
 	SECRET_KEY=test-only-secret-key-0123456789abcdefghijklmnop ALLOWED_HOSTS=testserver,localhost,127.0.0.1 \
 	SECURE_SSL_REDIRECT=false
 
-.PHONY: install run test lint format worker beat web migrate bench bench-quick clean
+.PHONY: install run test test-security lint format worker beat web migrate bench bench-quick clean
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,9 +35,15 @@ run: install
 	DEBUG=true $(PY) manage.py seed_demo
 	DEBUG=true $(PY) manage.py runserver --noreload $(HOST):$(PORT)
 
-## Run the whole test suite on PostgreSQL and Redis.
+## Run the whole test suite on PostgreSQL and Redis, then the security suite again on the embedded SQLite default.
 test: install
 	$(TEST_ENV) $(VENV)/bin/pytest --create-db $(PYTEST_ARGS)
+	env -u DATABASE_URL -u REDIS_URL $(EMBEDDED_TEST_ENV) $(VENV)/bin/pytest -p no:cacheprovider tests/security
+
+## Only the security suite, on both databases.
+test-security: install
+	$(TEST_ENV) $(VENV)/bin/pytest --create-db tests/security $(PYTEST_ARGS)
+	env -u DATABASE_URL -u REDIS_URL $(EMBEDDED_TEST_ENV) $(VENV)/bin/pytest -p no:cacheprovider tests/security $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

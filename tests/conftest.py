@@ -14,6 +14,7 @@ members leave.
 
 from __future__ import annotations
 
+import os
 from types import SimpleNamespace
 
 import pytest
@@ -29,15 +30,38 @@ from tests.factories import CommuneFactory, HamletFactory, MemberFactory, Provin
 PASSWORD = "mat-khau-an-toan-123"
 
 
+def embedded_run() -> bool:
+    """True when the suite runs on the embedded default (SQLite, no Redis): only tests/security does."""
+    return settings.EMBEDDED
+
+
 def pytest_configure(config):
+    if embedded_run():
+        if os.environ.get("TEST_EMBEDDED") != "1":
+            raise pytest.UsageError(
+                "The suite runs on PostgreSQL and Redis: set DATABASE_URL and REDIS_URL (make test does). "
+                "Only tests/security also runs on the embedded default, with TEST_EMBEDDED=1."
+            )
+        return
     if not settings.DATABASE_URL or not settings.DATABASE_URL.startswith("postgres"):
         raise pytest.UsageError("The suite runs on PostgreSQL: set DATABASE_URL (make test does).")
     if not settings.REDIS_URL:
         raise pytest.UsageError("The suite runs with Redis: set REDIS_URL (make test does).")
 
 
+def pytest_collection_modifyitems(config, items):
+    if embedded_run():
+        outside = sorted(
+            {item.nodeid.split("::")[0] for item in items if not item.nodeid.startswith("tests/security/")}
+        )
+        if outside:
+            raise pytest.UsageError(f"On the embedded default only tests/security runs; asked for {outside[:3]}")
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _clean_redis():
+    if embedded_run():
+        return
     import redis
 
     redis.Redis.from_url(settings.REDIS_URL).flushdb()
