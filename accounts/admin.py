@@ -179,7 +179,7 @@ class UserScopeFormMixin:
         province, commune = cleaned.get("province"), cleaned.get("commune")
         if role == Role.TEAM_LEADER:
             self.add_error("role", _("Team-leader logins are created from the team's leader member."))
-        elif role in {Role.MINISTRY, ""}:
+        elif role == Role.MINISTRY:
             for name in ("province", "commune"):
                 if cleaned.get(name):
                     self.add_error(name, _("This role is not tied to a unit; leave it empty."))

@@ -13,10 +13,10 @@ from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenRefreshView
 
 from accounts.phones import InvalidPhone, canonical_phone
+from accounts.tokens import TokenRefreshSerializer, tokens_for
 from config.errors import DomainError
 from config.throttling import LoginRateThrottle
 
@@ -72,12 +72,17 @@ class TokenObtainApi(APIView):
         # A token login never calls django.contrib.auth.login(): send its signal, so that axes resets the
         # failure count (AXES_RESET_ON_SUCCESS) and last_login is kept.
         user_logged_in.send(sender=type(user), request=request._request, user=user)
-        refresh = RefreshToken.for_user(user)
+        refresh = tokens_for(user)
         return Response({"access": str(refresh.access_token), "refresh": str(refresh)})
 
 
 class TokenRefreshApi(TokenRefreshView):
-    """Trade a refresh token for a new pair; the old refresh token is blacklisted."""
+    """Trade a refresh token for a new pair; the old refresh token is blacklisted.
+
+    Refused once the login changed (password, role, scope, active): see accounts.tokens.
+    """
+
+    serializer_class = TokenRefreshSerializer
 
 
 class MeOutput(serializers.Serializer):

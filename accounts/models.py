@@ -31,13 +31,17 @@ class UserManager(BaseUserManager):
 class User(AbstractBaseUser, PermissionsMixin):
     phone = models.CharField(max_length=10, unique=True)
     full_name = models.CharField(max_length=150, blank=True)
-    role = models.CharField(max_length=20, choices=Role.choices, blank=True)
+    role = models.CharField(max_length=20, choices=Role.choices)
     province = models.ForeignKey("areas.Province", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     commune = models.ForeignKey("areas.Commune", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     team = models.ForeignKey("teams.Team", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
+    # Every token carries the version it was issued under (accounts.tokens). The database bumps it whenever
+    # the password, role, scope or active flag changes (trigger user_token_version, migration 0005), so every
+    # path that changes a login ends its sessions: services, the admin, commands and bulk updates alike.
+    token_version = models.PositiveIntegerField(default=0)
 
     objects = UserManager()
 
@@ -47,10 +51,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     class Meta:
         constraints = [
             models.CheckConstraint(condition=Q(phone__regex=r"^0[35789][0-9]{8}$"), name="user_phone_canonical"),
+            # Every login has a role: a blank role was a login that nothing guarded (issue 11).
+            models.CheckConstraint(condition=Q(role__in=Role.values), name="user_role_known"),
             # A scope never reaches below the role's level: a province admin has no commune, the ministry neither.
             models.CheckConstraint(
-                condition=~Q(role__in=[Role.MINISTRY, ""])
-                | Q(province__isnull=True, commune__isnull=True, team__isnull=True),
+                condition=~Q(role=Role.MINISTRY) | Q(province__isnull=True, commune__isnull=True, team__isnull=True),
                 name="user_scope_nation",
             ),
             models.CheckConstraint(
@@ -58,12 +63,27 @@ class User(AbstractBaseUser, PermissionsMixin):
                 name="user_scope_province",
             ),
             models.CheckConstraint(
-                condition=~Q(role=Role.COMMUNE_OFFICER) | Q(team__isnull=True), name="user_scope_commune"
+                condition=~Q(role=Role.COMMUNE_OFFICER)
+                | Q(team__isnull=True, commune__isnull=False, province__isnull=False),
+                name="user_scope_commune",
+            ),
+            # A team leader's login always names its team, with that team's commune and province; the
+            # units' agreement across tables is held by the user_scope_units trigger (migration 0005).
+            models.CheckConstraint(
+                condition=~Q(role=Role.TEAM_LEADER)
+                | Q(team__isnull=False, commune__isnull=False, province__isnull=False),
+                name="user_scope_team",
+            ),
+            # A team leader's login is made from a member's phone by a commune officer: it never carries
+            # superuser rights, so such a login can never be the way to unscoped power.
+            models.CheckConstraint(
+                condition=~Q(role=Role.TEAM_LEADER) | Q(is_superuser=False),
+                name="user_team_leader_not_superuser",
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.role or 'user'}:{self.pk}"
+        return f"{self.role}:{self.pk}"
 
 
 class AuditQuerySet(models.QuerySet):

@@ -51,10 +51,14 @@ def account_upsert(
             validate_password(password)
         except DjangoValidationError as exc:
             raise DomainError(fields={"password": exc.messages}) from None
-    user, created = User.objects.select_for_update().get_or_create(phone=phone)
+    user = User.objects.select_for_update().filter(phone=phone).first()
+    created = user is None
+    if created:
+        user = User(phone=phone)
     user.role = role
     user.province = province
     user.commune = commune
+    user.team = None
     if full_name:
         user.full_name = full_name
     user.is_active = True

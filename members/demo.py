@@ -582,7 +582,7 @@ def _delete_registry() -> None:
     """Delete every member, team, hamlet and dirty mark, and what hangs on them.
 
     Rows of other apps that point at the registry are found through the model graph, so that members
-    need not import the apps above it: team-leader logins lose their team and are switched off, nullable
+    need not import the apps above it: team-leader logins are deleted with their teams, nullable
     SET_NULL references are cleared, and anything else (activities) is deleted with the teams.
     """
     registry = (Member, Team, Hamlet)
@@ -596,7 +596,8 @@ def _delete_registry() -> None:
             name = relation.field.name
             rows = dependent._base_manager.filter(**{f"{name}__isnull": False})
             if dependent is User:
-                rows.update(**{name: None, "is_active": False})
+                # A team leader's login cannot exist without its team (a database rule): the demo's go too.
+                rows.delete()
             elif relation.on_delete is models.SET_NULL:
                 rows.update(**{name: None})
             else:

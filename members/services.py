@@ -90,15 +90,33 @@ def validate_birth_year(year: int | None) -> int | None:
     return year
 
 
-def _field_errors_for_uniques(*, phone: str, national_id: str | None, role: str, team_id, exclude=None) -> dict:
+def _taken(actor, holders, in_scope_message: str) -> str | None:
+    """The message for a value that active members hold, or None when nobody does.
+
+    The rule is national (one person, one team), so a value held out of the actor's scope is refused
+    too, but without saying by whom or that it belongs to a member: the message is the same generic one
+    whatever the reason, and the value itself is never repeated.
+    """
+    if not holders.exists():
+        return None
+    if actor is not None and Member.objects.visible_to(actor).filter(pk__in=holders.values("pk")).exists():
+        return in_scope_message
+    return _("This value cannot be registered. If it is right, ask your province admin.")
+
+
+def _field_errors_for_uniques(*, actor, phone: str, national_id: str | None, role: str, team_id, exclude=None) -> dict:
     errors: dict[str, list] = {}
     others = Member.objects.filter(active=True)
     if exclude:
         others = others.exclude(pk=exclude)
-    if others.filter(phone=phone).exists():
-        errors["phone"] = [_("This phone number belongs to an active member of a team.")]
-    if national_id and others.filter(national_id=national_id).exists():
-        errors["national_id"] = [_("This citizen ID belongs to an active member of a team.")]
+    message = _taken(actor, others.filter(phone=phone), _("This phone number belongs to an active member of a team."))
+    if message:
+        errors["phone"] = [message]
+    if national_id:
+        held = others.filter(national_id=national_id)
+        message = _taken(actor, held, _("This citizen ID belongs to an active member of a team."))
+        if message:
+            errors["national_id"] = [message]
     if role == MemberRole.LEADER and others.filter(team_id=team_id, role=MemberRole.LEADER).exists():
         errors["role"] = [_("This team already has an active leader.")]
     return errors
@@ -148,8 +166,9 @@ def _member_values(data: dict) -> dict:
     return values
 
 
-def _member_replay(member_id, values: dict) -> Member:
-    return replay_or_conflict(Member, member_id, values, _("A different member already exists with this id."))
+def _member_replay(member_id, values: dict, actor) -> Member:
+    message = _("A different member already exists with this id.")
+    return replay_or_conflict(Member, member_id, values, message, actor=actor)
 
 
 @transaction.atomic
@@ -160,11 +179,12 @@ def member_create(
     team = _team_for_member_write(actor, team_id)
     values = {"team_id": team.pk, **_member_values(data)}
     if member_id and Member.objects.filter(pk=member_id).exists():
-        return _member_replay(member_id, values), False
+        return _member_replay(member_id, values, actor), False
     joined = joined_on or timezone.localdate()
     if joined > timezone.localdate():
         raise invalid(joined_on=_("The date may not be in the future."))
     context = {
+        "actor": actor,
         "phone": values["phone"],
         "national_id": values["national_id"],
         "role": values["role"],
@@ -185,7 +205,7 @@ def member_create(
             member.save(force_insert=True)
     except IntegrityError as exc:
         if "pkey" in (constraint_name(exc) or ""):
-            return _member_replay(member.pk, values), False
+            return _member_replay(member.pk, values, actor), False
         raise _integrity_to_error(exc, **context) from None
     teams_recount([team.pk])
     commune_changed(team.commune_id)
@@ -225,6 +245,7 @@ def member_update(*, actor, member_id, version: int | None, **changes) -> Member
     } | {k: v for k, v in changes.items() if k != "joined_on"}
     values = _member_values(merged)
     context = {
+        "actor": actor,
         "phone": values["phone"],
         "national_id": values["national_id"],
         "role": values["role"],
@@ -281,6 +302,18 @@ def member_leave(*, actor, member_id, left_on: dt.date | None = None) -> Member:
 # --- Team leader logins -----------------------------------------------------------------------
 
 
+def _may_become_leader_login(user: User, leader: Member) -> bool:
+    """Whether the existing login of the leader's phone may be (re)set as this leader's login.
+
+    Only a plain team-leader login: this member's own, or a dormant one (deactivated when its member left
+    or was demoted, so nobody is using it). Never staff, a superuser or another role: resetting those
+    would hand an officer the password of someone else's login.
+    """
+    if user.role != Role.TEAM_LEADER or user.is_staff or user.is_superuser:
+        return False
+    return user.pk == leader.user_id or not user.is_active
+
+
 @transaction.atomic
 def team_leader_account_set(*, actor, team_id, password: str | None = None) -> tuple[User, bool, str | None]:
     """Create or reset the login of a team's leader; the login is the leader member's phone.
@@ -308,8 +341,8 @@ def team_leader_account_set(*, actor, team_id, password: str | None = None) -> t
             raise DomainError(fields={"password": exc.messages}) from None
     user = User.objects.select_for_update().filter(phone=leader.phone).first()
     created = user is None
-    if user is not None and user.role not in {Role.TEAM_LEADER, ""}:
-        raise Conflict(_("This phone number already logs in with another role."), code="phone_has_login")
+    if user is not None and not _may_become_leader_login(user, leader):
+        raise Conflict(_("This phone number already has a login that cannot be used here."), code="phone_has_login")
     if user is None:
         user = User(phone=leader.phone)
     user.role = Role.TEAM_LEADER

@@ -136,16 +136,22 @@ def _active_team_at(commune: Commune, hamlet: Hamlet | None, exclude: uuid.UUID 
     return qs.first()
 
 
-def replay_or_conflict(model, pk, values: dict, message: str):
-    """A create replayed under an existing id: the row if its content is the same, a 409 if it differs."""
+def replay_or_conflict(model, pk, values: dict, message: str, *, actor):
+    """A create replayed under an existing id: the row if its content is the same, a 409 if it differs.
+
+    An id the actor cannot see is a 404, as for any out-of-scope row: neither its version nor its
+    existence is told (actor None is the command line, which sees everything).
+    """
+    if actor is not None and not model.objects.visible_to(actor).filter(pk=pk).exists():
+        raise NotFound(_("Not found."))
     existing = model.objects.get(pk=pk)
     if all(getattr(existing, key) == value for key, value in values.items()):
         return existing
     raise Conflict(message, code="id_conflict", extra={"id": str(pk), "version": existing.version})
 
 
-def _replay_or_conflict(team_id: uuid.UUID, values: dict) -> Team:
-    return replay_or_conflict(Team, team_id, values, _("A different team already exists with this id."))
+def _replay_or_conflict(team_id: uuid.UUID, values: dict, actor) -> Team:
+    return replay_or_conflict(Team, team_id, values, _("A different team already exists with this id."), actor=actor)
 
 
 @transaction.atomic
@@ -172,7 +178,7 @@ def team_create(
         "decision_number": clean_name(decision_number or ""),
     }
     if team_id and Team.objects.filter(pk=team_id).exists():
-        return _replay_or_conflict(team_id, values), False
+        return _replay_or_conflict(team_id, values, actor), False
     existing = _active_team_at(commune, hamlet)
     if existing:
         raise _occupied_error(existing, hamlet)
@@ -190,7 +196,7 @@ def team_create(
     except IntegrityError as exc:
         # A concurrent request won: either the same id (a replay) or the same hamlet/commune slot.
         if constraint_name(exc) and "pkey" in constraint_name(exc):
-            return _replay_or_conflict(team.pk, values), False
+            return _replay_or_conflict(team.pk, values, actor), False
         raise _occupied_error(_active_team_at(commune, hamlet), hamlet) from None
     Team.objects.filter(pk=team.pk).update(size_status=size_status_expression())
     team.refresh_from_db(fields=["size_status"])

@@ -75,12 +75,11 @@ def test_a_dropped_database_connection_is_503_and_the_retry_writes_once(world, a
 
 def test_a_client_that_times_out_and_retries_creates_one_activity_set(world, live_server):
     """The server commits after the client gave up; the retried batch is answered "unchanged"."""
-    from rest_framework_simplejwt.tokens import RefreshToken
-
+    from accounts.tokens import tokens_for
     from activities.models import Activity
     from tests.activities.test_sync import items
 
-    token = str(RefreshToken.for_user(world.tuan).access_token)
+    token = str(tokens_for(world.tuan).access_token)
     headers = {"Authorization": f"Bearer {token}"}
     batch = items(50, world.teams.a1)
     holder = connections.create_connection("default")

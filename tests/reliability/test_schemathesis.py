@@ -18,10 +18,10 @@ import schemathesis
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, settings
-from rest_framework_simplejwt.tokens import RefreshToken
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
+from accounts.tokens import tokens_for
 from config.wsgi import application
 
 schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
@@ -46,7 +46,7 @@ def _keep_test_transaction():
 @pytest.fixture(params=PERSONAS)
 def bearer(request, world):
     user = getattr(world, request.param)
-    return {"Authorization": f"Bearer {RefreshToken.for_user(user).access_token}"}
+    return {"Authorization": f"Bearer {tokens_for(user).access_token}"}
 
 
 @schema.parametrize()

@@ -1,0 +1,62 @@
+"""Tokens that end when the login changes: each carries the login's token_version, checked on every use.
+
+The database bumps token_version whenever a login's password, role, scope, phone, active or staff flags
+change (migration 0006), so a password reset, a role change, leaving the team or a deactivation ends
+every access token at its next request and every refresh token at its next refresh.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
+from rest_framework_simplejwt import serializers as jwt_serializers
+from rest_framework_simplejwt.authentication import JWTAuthentication
+from rest_framework_simplejwt.exceptions import AuthenticationFailed
+from rest_framework_simplejwt.settings import api_settings
+from rest_framework_simplejwt.tokens import RefreshToken
+
+VERSION_CLAIM = "ver"
+
+SESSION_ENDED = _("This session has ended: the login was changed. Log in again.")
+
+
+def tokens_for(user) -> RefreshToken:
+    """A new refresh token (and its access token) for the login as it is now in the database."""
+    version = get_user_model().objects.filter(pk=user.pk).values_list("token_version", flat=True).get()
+    refresh = RefreshToken.for_user(user)
+    refresh[VERSION_CLAIM] = version
+    return refresh
+
+
+def _check_version(token, user) -> None:
+    if token.get(VERSION_CLAIM) != user.token_version:
+        raise AuthenticationFailed(SESSION_ENDED, code="session_ended")
+
+
+class VersionedJWTAuthentication(JWTAuthentication):
+    """Bearer access tokens, refused once the login's token_version has moved on."""
+
+    def get_user(self, validated_token):
+        user = super().get_user(validated_token)
+        _check_version(validated_token, user)
+        return user
+
+
+class TokenRefreshSerializer(jwt_serializers.TokenRefreshSerializer):
+    """A refresh that also checks the login still exists, is active and has not changed since the token."""
+
+    def validate(self, attrs):
+        refresh = self.token_class(attrs["refresh"])
+        user_id = refresh.payload.get(api_settings.USER_ID_CLAIM)
+        user = get_user_model().objects.filter(**{api_settings.USER_ID_FIELD: user_id}).first()
+        if user is None or not api_settings.USER_AUTHENTICATION_RULE(user):
+            raise AuthenticationFailed(self.error_messages["no_active_account"], code="no_active_account")
+        _check_version(refresh, user)
+        return super().validate(attrs)
+
+
+class VersionedJWTScheme(SimpleJWTScheme):
+    """The OpenAPI security scheme of VersionedJWTAuthentication: the same bearer JWT as simplejwt's."""
+
+    target_class = "accounts.tokens.VersionedJWTAuthentication"
