@@ -7,12 +7,13 @@ from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
 
 from accounts.models import AuditEntry
+from config import inputs
 
 
 class AuditOutput(serializers.ModelSerializer):
     province = serializers.CharField(source="province.code", allow_null=True, default=None)
     commune = serializers.CharField(source="commune.code", allow_null=True, default=None)
-    actor = serializers.IntegerField(source="actor_id", allow_null=True)
+    actor = inputs.IntegerField(source="actor_id", allow_null=True)
 
     class Meta:
         model = AuditEntry
@@ -35,8 +36,8 @@ class AuditFilterInput(serializers.Serializer):
     entity = serializers.CharField(required=False, max_length=40)
     entity_id = serializers.CharField(required=False, max_length=64)
     action = serializers.CharField(required=False, max_length=40)
-    since = serializers.DateTimeField(required=False)
-    until = serializers.DateTimeField(required=False)
+    since = inputs.DateTimeField(required=False)
+    until = inputs.DateTimeField(required=False)
 
 
 class AuditListApi(GenericAPIView):

@@ -18,14 +18,16 @@ from rest_framework.response import Response
 
 from activities import selectors, services
 from activities.models import LAT_MAX, LAT_MIN, LON_MAX, LON_MIN, NOTE_MAX, PEOPLE_MAX, Activity, ActivityType
+from config import inputs
 from config.errors import DomainError
+from config.inputs import storable_text
 
 
 class ActivityOutput(serializers.ModelSerializer):
     team = serializers.UUIDField(source="team_id")
     province = serializers.CharField(source="province.code")
     commune = serializers.CharField(source="commune.code")
-    hamlet = serializers.IntegerField(source="hamlet_id", allow_null=True)
+    hamlet = inputs.IntegerField(source="hamlet_id", allow_null=True)
     type = serializers.CharField(source="type_id")
 
     class Meta:
@@ -59,12 +61,12 @@ class NoteField(serializers.CharField):
 
 
 class ActivityFields(serializers.Serializer):
-    hamlet = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    hamlet = inputs.IntegerField(required=False, allow_null=True, min_value=1)
     type = serializers.SlugField(max_length=40)
-    occurred_on = serializers.DateField()
-    people_helped = serializers.IntegerField(min_value=1, max_value=PEOPLE_MAX)
-    households_helped = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=PEOPLE_MAX)
-    duration_minutes = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=1440)
+    occurred_on = inputs.DateField()
+    people_helped = inputs.IntegerField(min_value=1, max_value=PEOPLE_MAX)
+    households_helped = inputs.IntegerField(required=False, allow_null=True, min_value=0, max_value=PEOPLE_MAX)
+    duration_minutes = inputs.IntegerField(required=False, allow_null=True, min_value=1, max_value=1440)
     note = NoteField(required=False)
     latitude = serializers.DecimalField(
         max_digits=9, decimal_places=6, required=False, allow_null=True, min_value=LAT_MIN, max_value=LAT_MAX
@@ -85,7 +87,7 @@ class SyncItemInput(ActivityFields):
     id = serializers.UUIDField()
     team = serializers.UUIDField()
     deleted = serializers.BooleanField(required=False, default=False)
-    base_updated_at = serializers.DateTimeField(required=False, allow_null=True)
+    base_updated_at = inputs.DateTimeField(required=False, allow_null=True)
 
 
 class SyncInput(serializers.Serializer):
@@ -97,11 +99,11 @@ class SyncResult(serializers.Serializer):
     status = serializers.ChoiceField(choices=["created", "unchanged", "updated", "conflict", "rejected"])
     errors = serializers.DictField(required=False)
     server = ActivityOutput(required=False)
-    updated_at = serializers.DateTimeField(required=False)
+    updated_at = inputs.DateTimeField(required=False)
 
 
 class ActivityUpdateInput(ActivityFields):
-    base_updated_at = serializers.DateTimeField(required=False, allow_null=True)
+    base_updated_at = inputs.DateTimeField(required=False, allow_null=True)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -109,7 +111,7 @@ class ActivityUpdateInput(ActivityFields):
             field.required = False
 
 
-_timestamp = serializers.DateTimeField()
+_timestamp = inputs.DateTimeField()
 _SLUG = re.compile(r"^[-a-zA-Z0-9_]{1,40}$")
 _SIX_PLACES = Decimal("0.000001")
 
@@ -142,7 +144,7 @@ def fast_sync_item(raw: dict) -> dict | None:
     """
     try:
         note = raw.get("note", "")
-        if type(note) is not str:
+        if type(note) is not str or not storable_text(note):
             return None
         note = unicodedata.normalize("NFC", note.strip())
         if len(note) > NOTE_MAX or type(raw["type"]) is not str or not _SLUG.match(raw["type"]):
@@ -158,7 +160,7 @@ def fast_sync_item(raw: dict) -> dict | None:
         base = raw.get("base_updated_at")
         if base is not None:
             base = dt.datetime.fromisoformat(base)
-            if base.tzinfo is None:
+            if base.tzinfo is None or not inputs.FIRST_YEAR <= base.year <= inputs.LAST_YEAR:
                 return None
         values = {
             "id": uuid.UUID(raw["id"]),
@@ -178,6 +180,8 @@ def fast_sync_item(raw: dict) -> dict | None:
     except (KeyError, ValueError, TypeError, ArithmeticError, AttributeError):
         return None
     if values["people_helped"] is None or type(raw["id"]) is not str or type(raw["team"]) is not str:
+        return None
+    if not inputs.FIRST_YEAR <= values["occurred_on"].year <= inputs.LAST_YEAR:
         return None
     return values
 
@@ -263,7 +267,7 @@ class ActivityChangesApi(GenericAPIView):
         ]
     )
     def get(self, request):
-        limit_input = serializers.IntegerField(min_value=1, max_value=500)
+        limit_input = inputs.IntegerField(min_value=1, max_value=500)
         raw_limit = request.query_params.get("limit")
         try:
             limit = limit_input.run_validation(raw_limit) if raw_limit is not None else 200
@@ -284,8 +288,8 @@ class ActivityFilterInput(serializers.Serializer):
     commune = serializers.RegexField(r"^[0-9]{5}$", required=False)
     province = serializers.RegexField(r"^[0-9]{2}$", required=False)
     type = serializers.SlugField(required=False)
-    occurred_from = serializers.DateField(required=False)
-    occurred_to = serializers.DateField(required=False)
+    occurred_from = inputs.DateField(required=False)
+    occurred_to = inputs.DateField(required=False)
     include_deleted = serializers.BooleanField(required=False, default=False)
 
 
@@ -354,14 +358,14 @@ class ActivityTypeCreateInput(serializers.Serializer):
     code = serializers.SlugField(max_length=40)
     name_vi = serializers.CharField(max_length=200)
     name_en = serializers.CharField(max_length=200)
-    sort_order = serializers.IntegerField(min_value=0, max_value=1000, required=False, default=100)
+    sort_order = inputs.IntegerField(min_value=0, max_value=1000, required=False, default=100)
 
 
 class ActivityTypeUpdateInput(serializers.Serializer):
     name_vi = serializers.CharField(max_length=200, required=False)
     name_en = serializers.CharField(max_length=200, required=False)
     active = serializers.BooleanField(required=False)
-    sort_order = serializers.IntegerField(min_value=0, max_value=1000, required=False)
+    sort_order = inputs.IntegerField(min_value=0, max_value=1000, required=False)
 
 
 class ActivityTypeListApi(GenericAPIView):

@@ -124,6 +124,11 @@ class _Context:
         self.visible_team_ids = set(self.teams)
 
 
+def _date_changed(values: dict, existing: Activity | None) -> bool:
+    # A new date is held to the same limit on an edit as on a create; an unchanged old one stays.
+    return existing is None or values["occurred_on"] != existing.occurred_on
+
+
 def _check(values: dict, context: _Context, *, existing: Activity | None) -> dict:
     """Business rules for one item; returns {field: [messages]} (empty when valid)."""
     errors: dict[str, list] = {}
@@ -142,7 +147,7 @@ def _check(values: dict, context: _Context, *, existing: Activity | None) -> dic
     today = timezone.localdate()
     if values["occurred_on"] > today:
         errors["occurred_on"] = [_("The date may not be in the future.")]
-    elif existing is None and values["occurred_on"] < _window_start(settings.ACTIVITY_MAX_AGE_DAYS):
+    elif _date_changed(values, existing) and values["occurred_on"] < _window_start(settings.ACTIVITY_MAX_AGE_DAYS):
         errors["occurred_on"] = [
             _("The date may be at most %(days)d days ago.") % {"days": settings.ACTIVITY_MAX_AGE_DAYS}
         ]

@@ -4,9 +4,9 @@ from areas import apis
 
 urlpatterns = [
     path("provinces/", apis.ProvinceListApi.as_view(), name="province-list"),
-    path("provinces/<str:code>/", apis.ProvinceDetailApi.as_view(), name="province-detail"),
+    path("provinces/<province_code:code>/", apis.ProvinceDetailApi.as_view(), name="province-detail"),
     path("communes/", apis.CommuneListApi.as_view(), name="commune-list"),
-    path("communes/<str:code>/", apis.CommuneDetailApi.as_view(), name="commune-detail"),
+    path("communes/<commune_code:code>/", apis.CommuneDetailApi.as_view(), name="commune-detail"),
     path("hamlets/", apis.HamletListApi.as_view(), name="hamlet-list"),
-    path("hamlets/<int:pk>/", apis.HamletDetailApi.as_view(), name="hamlet-detail"),
+    path("hamlets/<id:pk>/", apis.HamletDetailApi.as_view(), name="hamlet-detail"),
 ]

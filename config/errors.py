@@ -7,8 +7,9 @@ import logging
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.utils.translation import gettext_lazy as _
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -127,3 +128,21 @@ def exception_handler(exc, context):
     ):
         response.data["code"] = getattr(exc.detail, "code", exc.default_code)
     return response
+
+
+def _api_request(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def page_not_found(request, exception=None):
+    """handler404: JSON under /api/, Django's page elsewhere (the admin)."""
+    if _api_request(request):
+        return JsonResponse({"detail": str(_("Not found.")), "code": "not_found"}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    """handler500: JSON under /api/ (a 500 is always a bug: it is logged with its traceback)."""
+    if _api_request(request):
+        return JsonResponse({"detail": str(_("Internal server error.")), "code": "server_error"}, status=500)
+    return defaults.server_error(request)

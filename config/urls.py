@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+import config.converters  # noqa: F401  (registers the path converters the apps' URLs use)
 from config.health import HealthApi
 
 api_v1 = [
@@ -23,3 +24,7 @@ urlpatterns = [
     path("api/v1/health/", HealthApi.as_view(), name="health-v1"),
     path("admin/", admin.site.urls),
 ]
+
+# Under /api/, a URL that matches nothing and a crash answer in the API's JSON envelope, not an HTML page.
+handler404 = "config.errors.page_not_found"
+handler500 = "config.errors.server_error"

@@ -6,12 +6,13 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from areas.models import Province
+from config import inputs
 from config.celery import app
 from config.errors import invalid
+from config.inputs import JSONRenderer
 from coverage import selectors, services
 from coverage.exports import CSVRenderer, XLSXRenderer, commune_export_rows
 
@@ -43,7 +44,7 @@ COMMUNE_ORDERINGS = {
 
 
 class CoverageInput(serializers.Serializer):
-    as_of = serializers.DateField(required=False)
+    as_of = inputs.DateField(required=False)
     ordering = serializers.CharField(required=False, max_length=40)
     covered = serializers.BooleanField(required=False, allow_null=True, default=None)
     fully_covered = serializers.BooleanField(required=False, allow_null=True, default=None)
@@ -53,46 +54,46 @@ class CoverageInput(serializers.Serializer):
 
 
 class ByTypeOutput(serializers.Serializer):
-    activities = serializers.IntegerField()
-    people_helped = serializers.IntegerField()
+    activities = inputs.IntegerField()
+    people_helped = inputs.IntegerField()
 
 
 class CoverageFiguresOutput(serializers.Serializer):
     code = serializers.CharField()
     name = serializers.CharField()
-    hamlets_total = serializers.IntegerField()
-    hamlets_covered = serializers.IntegerField()
+    hamlets_total = inputs.IntegerField()
+    hamlets_covered = inputs.IntegerField()
     hamlet_coverage = serializers.FloatField()
-    teams_active = serializers.IntegerField()
-    teams_commune_level = serializers.IntegerField()
-    teams_hamlet_level = serializers.IntegerField()
-    teams_by_size_status = serializers.DictField(child=serializers.IntegerField())
-    members_active = serializers.IntegerField()
-    members_by_role = serializers.DictField(child=serializers.IntegerField())
-    members_by_background = serializers.DictField(child=serializers.IntegerField())
-    activities = serializers.IntegerField()
-    people_helped = serializers.IntegerField()
+    teams_active = inputs.IntegerField()
+    teams_commune_level = inputs.IntegerField()
+    teams_hamlet_level = inputs.IntegerField()
+    teams_by_size_status = serializers.DictField(child=inputs.IntegerField())
+    members_active = inputs.IntegerField()
+    members_by_role = serializers.DictField(child=inputs.IntegerField())
+    members_by_background = serializers.DictField(child=inputs.IntegerField())
+    activities = inputs.IntegerField()
+    people_helped = inputs.IntegerField()
     activities_by_type = serializers.DictField(child=ByTypeOutput())
     quarter = serializers.CharField()
-    activities_quarter = serializers.IntegerField()
-    people_helped_quarter = serializers.IntegerField()
+    activities_quarter = inputs.IntegerField()
+    people_helped_quarter = inputs.IntegerField()
     activities_by_type_quarter = serializers.DictField(child=ByTypeOutput())
-    computed_at = serializers.DateTimeField(allow_null=True, help_text="Null: not computed yet (zeros shown)")
+    computed_at = inputs.DateTimeField(allow_null=True, help_text="Null: not computed yet (zeros shown)")
     stale = serializers.BooleanField(help_text="True while writes or a map or quarter change await a recompute")
 
 
 class NationalCoverageOutput(CoverageFiguresOutput):
-    provinces_total = serializers.IntegerField()
-    provinces_complete = serializers.IntegerField()
-    communes_total = serializers.IntegerField()
-    communes_covered = serializers.IntegerField()
-    communes_fully_covered = serializers.IntegerField()
+    provinces_total = inputs.IntegerField()
+    provinces_complete = inputs.IntegerField()
+    communes_total = inputs.IntegerField()
+    communes_covered = inputs.IntegerField()
+    communes_fully_covered = inputs.IntegerField()
 
 
 class ProvinceCoverageOutput(CoverageFiguresOutput):
-    communes_total = serializers.IntegerField()
-    communes_covered = serializers.IntegerField()
-    communes_fully_covered = serializers.IntegerField()
+    communes_total = inputs.IntegerField()
+    communes_covered = inputs.IntegerField()
+    communes_fully_covered = inputs.IntegerField()
     complete = serializers.BooleanField()
 
 
@@ -104,7 +105,7 @@ class CommuneCoverageOutput(CoverageFiguresOutput):
 
 
 class HamletCoverageOutput(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = inputs.IntegerField()
     name = serializers.CharField()
     kind = serializers.CharField()
     covered = serializers.BooleanField()

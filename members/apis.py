@@ -8,6 +8,7 @@ from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
+from config import inputs
 from config.versioning import etag, requested_version
 from members import selectors, services
 from members.masking import national_id_for, phone_for
@@ -66,11 +67,11 @@ class MemberFields(serializers.Serializer):
     full_name = serializers.CharField(max_length=400, trim_whitespace=False)
     phone = serializers.CharField(max_length=32)
     national_id = serializers.CharField(max_length=32, required=False, allow_null=True, allow_blank=True)
-    birth_year = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=9999)
+    birth_year = inputs.IntegerField(required=False, allow_null=True, min_value=0, max_value=9999)
     role = serializers.ChoiceField(choices=MemberRole.choices, required=False, default=MemberRole.MEMBER)
     background = serializers.ChoiceField(choices=Background.choices, required=False, default=Background.OTHER)
     gender = serializers.ChoiceField(choices=Gender.choices, required=False, allow_null=True)
-    joined_on = serializers.DateField(required=False)
+    joined_on = inputs.DateField(required=False)
 
 
 class MemberCreateInput(MemberFields):
@@ -79,7 +80,7 @@ class MemberCreateInput(MemberFields):
 
 
 class MemberUpdateInput(MemberFields):
-    version = serializers.IntegerField(required=False, min_value=1)
+    version = inputs.IntegerField(required=False, min_value=1)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

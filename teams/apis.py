@@ -9,6 +9,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
 from areas.models import Province
+from config import inputs
 from config.versioning import etag, requested_version
 from teams import selectors, services
 from teams.models import SizePolicy, SizeStatus, Team, TeamStatus
@@ -23,7 +24,7 @@ class TeamOutput(serializers.ModelSerializer):
     province = serializers.CharField(source="province.code")
     commune = serializers.CharField(source="commune.code")
     commune_name = serializers.CharField(source="commune.name")
-    hamlet = serializers.IntegerField(source="hamlet_id", allow_null=True)
+    hamlet = inputs.IntegerField(source="hamlet_id", allow_null=True)
     hamlet_name = serializers.CharField(source="hamlet.name", allow_null=True, default=None)
     level = serializers.CharField()
     leader = LeaderOutput(allow_null=True)
@@ -55,36 +56,36 @@ class TeamOutput(serializers.ModelSerializer):
 class TeamCreateInput(serializers.Serializer):
     id = serializers.UUIDField(required=False)
     commune = serializers.RegexField(r"^[0-9]{5}$")
-    hamlet = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    hamlet = inputs.IntegerField(required=False, allow_null=True, min_value=1)
     name = serializers.CharField(max_length=400, trim_whitespace=False)
-    established_on = serializers.DateField()
+    established_on = inputs.DateField()
     decision_number = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
 
 
 class TeamUpdateInput(serializers.Serializer):
-    version = serializers.IntegerField(required=False, min_value=1)
+    version = inputs.IntegerField(required=False, min_value=1)
     commune = serializers.RegexField(r"^[0-9]{5}$", required=False)
-    hamlet = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    hamlet = inputs.IntegerField(required=False, allow_null=True, min_value=1)
     name = serializers.CharField(max_length=400, required=False, trim_whitespace=False)
-    established_on = serializers.DateField(required=False)
+    established_on = inputs.DateField(required=False)
     decision_number = serializers.CharField(max_length=100, required=False, allow_blank=True)
 
 
 class TeamDissolveInput(serializers.Serializer):
-    version = serializers.IntegerField(required=False, min_value=1)
-    dissolved_on = serializers.DateField(required=False)
+    version = inputs.IntegerField(required=False, min_value=1)
+    dissolved_on = inputs.DateField(required=False)
 
 
 class SizePolicyOutput(serializers.Serializer):
     province = serializers.CharField()
-    min_members = serializers.IntegerField()
-    max_members = serializers.IntegerField()
+    min_members = inputs.IntegerField()
+    max_members = inputs.IntegerField()
     is_default = serializers.BooleanField()
 
 
 class SizePolicyInput(serializers.Serializer):
-    min_members = serializers.IntegerField(min_value=1, max_value=100)
-    max_members = serializers.IntegerField(min_value=1, max_value=100)
+    min_members = inputs.IntegerField(min_value=1, max_value=100)
+    max_members = inputs.IntegerField(min_value=1, max_value=100)
 
 
 def _team_response(request, team_id, status_code=200) -> Response:
@@ -106,7 +107,7 @@ TEAM_FILTERS = [
 class TeamFilterInput(serializers.Serializer):
     province = serializers.RegexField(r"^[0-9]{2}$", required=False)
     commune = serializers.RegexField(r"^[0-9]{5}$", required=False)
-    hamlet = serializers.IntegerField(required=False, min_value=1)
+    hamlet = inputs.IntegerField(required=False, min_value=1)
     level = serializers.ChoiceField(choices=["commune", "hamlet"], required=False)
     status = serializers.ChoiceField(choices=TeamStatus.choices, required=False)
     size_status = serializers.ChoiceField(choices=SizeStatus.choices, required=False)
