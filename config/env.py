@@ -7,7 +7,7 @@ is malformed, so a typo stops the process at start instead of changing behaviour
 from __future__ import annotations
 
 import os
-from urllib.parse import urlparse
+from urllib.parse import urlparse, urlsplit, urlunsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -76,3 +76,31 @@ def env_url(name: str, *, schemes: set[str]) -> str | None:
     if port == 0:
         raise ImproperlyConfigured(f"{name} has an invalid port")
     return value
+
+
+def redis_database(url: str) -> int:
+    """The database number a redis:// URL names (0 when it names none)."""
+    path = urlsplit(url).path.strip("/")
+    if not path:
+        return 0
+    if not path.isascii() or not path.isdigit():
+        raise ImproperlyConfigured(f"The Redis URL names database {path!r}: use a number")
+    return int(path)
+
+
+def redis_cache_url(broker_url: str) -> str:
+    """The cache's Redis URL by default: the broker's server, the next database.
+
+    The cache and the broker never share a database: clearing the cache (FLUSHDB) would empty the queue.
+    """
+    number = redis_database(broker_url)
+    if number >= 15:
+        raise ImproperlyConfigured("REDIS_URL uses database 15: set REDIS_CACHE_URL to another database")
+    parts = urlsplit(broker_url)
+    return urlunsplit(parts._replace(path=f"/{number + 1}"))
+
+
+def redis_target(url: str) -> tuple:
+    """(host, port, database) of a Redis URL: two URLs with the same target share one keyspace."""
+    parts = urlsplit(url)
+    return (parts.hostname, parts.port or 6379, redis_database(url))

@@ -12,7 +12,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_int, env_list, env_str, env_url
+from config.env import env_bool, env_int, env_list, env_str, env_url, redis_cache_url, redis_target
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -58,6 +58,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "config.middleware.RejectNulInQuery",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -123,8 +124,14 @@ CELERY_TIMEZONE = "Asia/Ho_Chi_Minh"
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT * 2}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
+# The cache lives in its own Redis database (default: the broker's plus one), so that cache.clear() can
+# never empty the task queue.
+REDIS_CACHE_URL = env_url("REDIS_CACHE_URL", schemes={"redis", "rediss"})
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    REDIS_CACHE_URL = REDIS_CACHE_URL or redis_cache_url(REDIS_URL)
+    if redis_target(REDIS_CACHE_URL) == redis_target(REDIS_URL):
+        raise ImproperlyConfigured("REDIS_CACHE_URL must not be the broker's database (REDIS_URL)")
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_CACHE_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -165,15 +172,22 @@ SIMPLE_JWT = {
     "AUTH_HEADER_TYPES": ("Bearer",),
 }
 
+# --- Proxies ----------------------------------------------------------------------------
+# How many reverse proxies (e.g. one TLS-terminating nginx) stand in front of gunicorn. 0: none, and no
+# X-Forwarded-* header is believed; then HTTPS must end at gunicorn itself.
+# (axes records REMOTE_ADDR on a failed login, its default; its lockout is per phone, not per address.)
+TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0, minimum=0)
+
 # --- DRF --------------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework_simplejwt.authentication.JWTAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.tokens.VersionedJWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "config.pagination.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # JSON only, in every mode: the browsable API is not served (Swagger UI at /api/docs/ is the explorer).
+    "DEFAULT_RENDERER_CLASSES": ["config.inputs.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["config.inputs.JSONParser"],
     "EXCEPTION_HANDLER": "config.errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["config.throttling.WriteRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
@@ -181,9 +195,11 @@ REST_FRAMEWORK = {
         "writes": env_str("WRITE_THROTTLE_RATE", "300/min"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # The client address that rate limits count is REMOTE_ADDR, unless the service runs behind this many
+    # proxies that each append to X-Forwarded-For: then it is the address the outermost trusted one saw.
+    # A header the client wrote is never believed (docs/security.md).
+    "NUM_PROXIES": TRUSTED_PROXIES,
 }
-if DEBUG:
-    REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"].append("rest_framework.renderers.BrowsableAPIRenderer")
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Tổ Công nghệ số cộng đồng API",
@@ -226,7 +242,8 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 if not DEBUG:
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    if TRUSTED_PROXIES:
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
@@ -260,3 +277,17 @@ COVERAGE_FAULT_PAUSE_SECONDS = env_int("COVERAGE_FAULT_PAUSE_SECONDS", 0, minimu
 COVERAGE_KICK_DEBOUNCE_SECONDS = env_int("COVERAGE_KICK_DEBOUNCE_SECONDS", 1, minimum=0)
 # A nightly reconcile that finds another recompute running tries again after this many seconds, until it runs.
 COVERAGE_RECONCILE_RETRY_SECONDS = env_int("COVERAGE_RECONCILE_RETRY_SECONDS", 30, minimum=1)
+
+# --- Registry imports: limits (issue 11) ---
+# An uploaded sheet is untrusted input: each limit is named, with its value, in the error that reports it
+# (config.spreadsheets). The upload itself is at most 10 MB (members.registry_import.IMPORT_MAX_BYTES).
+IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 50_000, minimum=1)
+IMPORT_MAX_COLUMNS = env_int("IMPORT_MAX_COLUMNS", 50, minimum=1)
+IMPORT_MAX_CELL_CHARS = env_int("IMPORT_MAX_CELL_CHARS", 1_000, minimum=1)
+IMPORT_MAX_UNPACKED_MB = env_int("IMPORT_MAX_UNPACKED_MB", 50, minimum=1)
+IMPORT_MAX_ZIP_PARTS = env_int("IMPORT_MAX_ZIP_PARTS", 1_000, minimum=1)
+IMPORT_MAX_SECONDS = env_int("IMPORT_MAX_SECONDS", 120, minimum=1)
+if IMPORT_MAX_SECONDS >= CELERY_TASK_SOFT_TIME_LIMIT:
+    raise ImproperlyConfigured("IMPORT_MAX_SECONDS must be shorter than CELERY_TASK_SOFT_TIME_LIMIT")
+# The beat task members.fail_stuck_imports fails jobs unfinished this long after CELERY_TASK_TIME_LIMIT.
+IMPORT_STUCK_MARGIN_SECONDS = env_int("IMPORT_STUCK_MARGIN_SECONDS", 300, minimum=0)

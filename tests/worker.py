@@ -27,6 +27,8 @@ import redis
 from django.conf import settings
 from django.db import connection
 
+from config.env import redis_cache_url
+
 READY_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0
 
@@ -106,6 +108,8 @@ def _worker_env(redis_url: str, extra: dict[str, str] | None) -> dict[str, str]:
         DJANGO_SETTINGS_MODULE="config.settings",
         DATABASE_URL=worker_database_url(),
         REDIS_URL=redis_url,
+        # The cache follows the broker: a worker on a private Redis uses that server for both.
+        REDIS_CACHE_URL=settings.REDIS_CACHE_URL if redis_url == settings.REDIS_URL else redis_cache_url(redis_url),
         DEBUG="false",
         SECRET_KEY=settings.SECRET_KEY,
         ALLOWED_HOSTS=",".join(settings.ALLOWED_HOSTS),

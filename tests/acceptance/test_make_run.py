@@ -21,7 +21,15 @@ ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "demo-cdt-2025"
 MINISTRY, HANOI_ADMIN, COMMUNE_OFFICER = "0900000001", "0900000002", "0900000003"
 # The test's own service settings must not reach the embedded run.
-SERVICE_VARIABLES = ("DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "SECURE_SSL_REDIRECT")
+SERVICE_VARIABLES = (
+    "DATABASE_URL",
+    "REDIS_URL",
+    "REDIS_CACHE_URL",
+    "DEBUG",
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "SECURE_SSL_REDIRECT",
+)
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,11 @@ _PROBE = (
 
 
 def _start(env: dict) -> subprocess.CompletedProcess:
-    base = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY"}}
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "REDIS_URL", "REDIS_CACHE_URL", "DEBUG", "SECRET_KEY"}
+    }
     base["DJANGO_SETTINGS_MODULE"] = "config.settings"
     return subprocess.run(
         [

@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+from django.conf import settings
+
 from accounts.models import User
 from activities.models import Activity, ActivityType
 from areas.models import Commune, Hamlet, Province
@@ -46,3 +54,33 @@ def assert_clear_4xx(response, status: int | tuple[int, ...], field: str | None 
         assert messages(data[field]) and all(m.strip() for m in messages(data[field])), data
     else:
         assert any(m.strip() for m in messages(data)), data
+
+
+def production_env(**overrides) -> dict:
+    """The environment of a production start (DEBUG off, a fresh secret key), with these overrides; None removes."""
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": os.environ.get("HOME", "/root"),
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "ALLOWED_HOSTS": "api.example.gov.vn",
+        "DATABASE_URL": settings.DATABASE_URL,
+        "REDIS_URL": settings.REDIS_URL,
+        "REDIS_CACHE_URL": settings.REDIS_CACHE_URL,
+    }
+    env.update(overrides)
+    return {name: value for name, value in env.items() if value is not None}
+
+
+def run_python(args: list[str], env: dict) -> subprocess.CompletedProcess:
+    """Run the interpreter in the project directory with this environment (settings are read fresh)."""
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=Path(settings.BASE_DIR),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )

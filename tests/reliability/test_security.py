@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import secrets
-import subprocess
-import sys
 from pathlib import Path
 
 import jwt
@@ -13,7 +9,7 @@ import pytest
 from django.conf import settings
 
 from tests.conftest import PASSWORD
-from tests.reliability.support import assert_clear_4xx
+from tests.reliability.support import assert_clear_4xx, production_env, run_python
 
 pytestmark = pytest.mark.django_db
 
@@ -43,7 +39,7 @@ def test_an_access_token_lasts_at_most_15_minutes(world, api):
 
 def test_the_access_lifetime_cannot_be_configured_above_15_minutes():
     code = "from django.conf import settings; print(int(settings.SIMPLE_JWT['ACCESS_TOKEN_LIFETIME'].total_seconds()))"
-    result = _run_python(["-c", f"import django; django.setup(); {code}"], _production_env(JWT_ACCESS_MINUTES="600"))
+    result = run_python(["-c", f"import django; django.setup(); {code}"], production_env(JWT_ACCESS_MINUTES="600"))
     assert result.returncode == 0, result.stderr
     assert int(result.stdout.strip()) <= 15 * 60
 
@@ -130,30 +126,9 @@ def test_hsts_is_only_sent_over_https(world, api):
 # --- Production settings ------------------------------------------------------------------------------------
 
 
-def _production_env(**overrides) -> dict:
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": os.environ.get("HOME", "/root"),
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DEBUG": "false",
-        "SECRET_KEY": secrets.token_urlsafe(48),
-        "ALLOWED_HOSTS": "api.example.gov.vn",
-        "DATABASE_URL": settings.DATABASE_URL,
-        "REDIS_URL": settings.REDIS_URL,
-    }
-    env.update(overrides)
-    return {name: value for name, value in env.items() if value is not None}
-
-
-def _run_python(args: list[str], env: dict) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, *args], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=120, check=False
-    )
-
-
 def test_settings_refuse_to_start_without_a_secret_key_when_debug_is_unset():
-    env = _production_env(DEBUG=None, SECRET_KEY=None)
-    result = _run_python(["-c", "import django; django.setup()"], env)
+    env = production_env(DEBUG=None, SECRET_KEY=None)
+    result = run_python(["-c", "import django; django.setup()"], env)
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert "SECRET_KEY" in result.stderr
@@ -169,12 +144,12 @@ def test_settings_refuse_to_start_without_a_secret_key_when_debug_is_unset():
     ],
 )
 def test_settings_refuse_unsafe_or_malformed_production_values(overrides, message):
-    result = _run_python(["-c", "import django; django.setup()"], _production_env(**overrides))
+    result = run_python(["-c", "import django; django.setup()"], production_env(**overrides))
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert message in result.stderr
 
 
 def test_the_deploy_checklist_passes_with_production_settings():
-    result = _run_python(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], _production_env())
+    result = run_python(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], production_env())
     assert result.returncode == 0, result.stdout + result.stderr
