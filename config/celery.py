@@ -28,6 +28,8 @@ app.conf.beat_schedule = {
         "task": "accounts.purge_old_login_failures",
         "schedule": crontab(hour=3, minute=20),
     },
+    # Import jobs still pending or running past CELERY_TASK_TIME_LIMIT (+ IMPORT_STUCK_MARGIN_SECONDS) fail.
+    "fail-stuck-imports": {"task": "members.fail_stuck_imports", "schedule": 600.0},
 }
 
 

@@ -1,4 +1,7 @@
-"""CSV and XLSX renderers for coverage lists, with Vietnamese column headers."""
+"""CSV and XLSX renderers for coverage lists, with Vietnamese column headers.
+
+Every cell goes through config.spreadsheets.safe_cell: a hamlet named "=HYPERLINK(...)" is shown, never run.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from rest_framework.renderers import BaseRenderer
 
 from activities.models import ActivityType
 from areas.models import CommuneKind, HamletKind
+from config.spreadsheets import safe_cell, safe_row
 from members.models import Background, MemberRole
 from teams.models import SizeStatus
 
@@ -87,15 +91,15 @@ def flatten(row: dict) -> dict:
 
 
 def table(rows: list[dict]) -> tuple[list[str], list[str], list[list]]:
-    """(keys, Vietnamese headers, values) for a list of API rows."""
+    """(keys, Vietnamese headers, values) for a list of API rows, every cell safe to open in a spreadsheet."""
     flat_rows = [flatten(r) for r in rows]
     keys: list[str] = []
     for flat in flat_rows:
         for key in flat:
             if key not in keys:
                 keys.append(key)
-    headers = [HEADERS.get(k, k) for k in keys]
-    values = [[_cell(flat.get(k)) for k in keys] for flat in flat_rows]
+    headers = safe_row(HEADERS.get(k, k) for k in keys)
+    values = [safe_row(_cell(flat.get(k)) for k in keys) for flat in flat_rows]
     return keys, headers, values
 
 
@@ -114,7 +118,7 @@ class CSVRenderer(BaseRenderer):
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
         if not isinstance(data, list):
-            return _error_text(data).encode()
+            return safe_cell(_error_text(data)).encode()
         _, headers, values = table(data)
         buffer = io.StringIO()
         buffer.write("\ufeff")  # Excel opens UTF-8 CSV with Vietnamese text correctly only with a BOM
@@ -141,7 +145,7 @@ class XLSXRenderer(BaseRenderer):
             for line in values:
                 sheet.append(line)
         else:
-            sheet.append([_error_text(data)])
+            sheet.append([safe_cell(_error_text(data))])
         buffer = io.BytesIO()
         workbook.save(buffer)
         return buffer.getvalue()

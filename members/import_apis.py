@@ -19,7 +19,13 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class ImportUploadInput(serializers.Serializer):
-    file = serializers.FileField(help_text="The registry sheet, .csv (UTF-8) or .xlsx, at most 10 MB.")
+    file = serializers.FileField(
+        help_text=(
+            "The registry sheet, .csv (UTF-8) or .xlsx, at most 10 MB. An XLSX must unpack to at most "
+            "IMPORT_MAX_UNPACKED_MB (50 MB) in at most IMPORT_MAX_ZIP_PARTS (1,000) parts; rows, columns, "
+            "characters a cell and reading time are limited too (IMPORT_MAX_*), each named in its error."
+        )
+    )
 
 
 class ImportErrorOutput(serializers.Serializer):
@@ -74,7 +80,10 @@ class ImportListApi(GenericAPIView):
         responses={
             201: ImportJobOutput,
             200: OpenApiResponse(ImportJobOutput, description="The same file was already uploaded: its job."),
-            413: OpenApiResponse(description="The file is larger than 10 MB."),
+            400: OpenApiResponse(
+                description="Not a .csv or .xlsx, not UTF-8, not a readable workbook, or too many parts: `file`."
+            ),
+            413: OpenApiResponse(description="The file is larger than 10 MB, or its workbook unpacks too large."),
         },
     )
     def post(self, request):

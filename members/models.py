@@ -7,7 +7,7 @@ import uuid
 from django.db import models
 from django.db.models import F, Q
 
-from accounts.scoping import Role, ScopedQuerySet
+from accounts.scoping import Role, ScopedQuerySet, scope_of
 
 
 class MemberRole(models.TextChoices):
@@ -123,6 +123,15 @@ class ImportStatus(models.TextChoices):
 class ImportJobQuerySet(ScopedQuerySet):
     scope_paths = {"province": "province_id"}
     write_roles = frozenset({Role.PROVINCE_ADMIN})
+    # A job holds a whole uploaded registry (phones of every member) and its errors: only the province's
+    # admins and the ministry read it, not the commune officers and team leaders of the province.
+    read_roles = frozenset({Role.MINISTRY, Role.PROVINCE_ADMIN})
+
+    def visible_to(self, user):
+        """Jobs of the user's province (all for the ministry), for the roles in read_roles only."""
+        if scope_of(user).role not in self.read_roles:
+            return self.none()
+        return super().visible_to(user)
 
 
 class ImportJob(models.Model):

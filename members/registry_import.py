@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import math
 import re
 import uuid
 from collections.abc import Callable, Iterator
@@ -21,6 +22,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -32,7 +34,7 @@ from areas.models import Commune, Hamlet
 from areas.names import clean_name, fold, name_key
 from areas.services import parse_hamlet_kind, validate_hamlet_name
 from config.errors import Conflict, DomainError, invalid
-from config.spreadsheets import RowError, read_rows
+from config.spreadsheets import RowError, SheetError, SheetLimits, check_upload, read_rows
 from members.models import Background, Gender, ImportJob, ImportStatus, Member, MemberRole
 from members.services import teams_recount, validate_birth_year, validate_full_name, validate_phone
 from teams.models import SizeStatus, Team, TeamStatus
@@ -204,7 +206,7 @@ def _parse_team_columns(number: int, row: dict, communes: dict, province_id: int
     if raw_kind and hamlet_name is not None:
         kind = parse_hamlet_kind(raw_kind)
         if kind is None:
-            errors.append(RowError(number, "hamlet_kind", _("Unknown hamlet kind %(kind)r.") % {"kind": raw_kind}))
+            errors.append(RowError(number, "hamlet_kind", _("Unknown hamlet kind.")))
     name = None
     try:
         name = validate_team_name(row.get("team_name", ""))
@@ -238,7 +240,8 @@ def _parse_team_columns(number: int, row: dict, communes: dict, province_id: int
 def _parse_choice(number: int, column: str, raw: str, keys: dict, message: str, errors: list) -> str | None:
     code = keys.get(name_key(raw.replace("_", " "))) or keys.get(name_key(raw))
     if code is None:
-        errors.append(RowError(number, column, message % {"value": raw}))
+        # The message never repeats the cell: a phone or CCCD typed in the wrong column must not travel on.
+        errors.append(RowError(number, column, message))
     return code
 
 
@@ -254,17 +257,17 @@ def _parse_member_columns(number: int, row: dict, errors: list) -> dict | None:
     if "role" in row:
         values["role"] = MemberRole.MEMBER
         if row["role"]:
-            message = _("Unknown member role %(value)r.")
+            message = _("Unknown member role.")
             values["role"] = _parse_choice(number, "role", row["role"], _ROLES, message, errors)
     if "background" in row:
         values["background"] = Background.OTHER
         if row["background"]:
-            message = _("Unknown background %(value)r.")
+            message = _("Unknown background.")
             values["background"] = _parse_choice(number, "background", row["background"], _BACKGROUNDS, message, errors)
     if "gender" in row:
         values["gender"] = None
         if row["gender"]:
-            message = _("Unknown gender %(value)r.")
+            message = _("Unknown gender.")
             values["gender"] = _parse_choice(number, "gender", row["gender"], _GENDERS, message, errors)
     if "birth_year" in row:
         values["birth_year"] = None
@@ -626,6 +629,9 @@ def import_job_create(*, actor, upload) -> tuple[ImportJob, bool]:
         message = _("The file may be at most %(mb)d MB.") % {"mb": IMPORT_MAX_BYTES // (1024 * 1024)}
         raise DomainError(fields={"file": [message]}, code="too_large", status_code=413)
     content = upload.read()
+    # What can be checked cheaply is refused here, before anything is stored: the type, the encoding,
+    # and for XLSX the zip's directory (part count, unpacked sizes) and that it names a worksheet.
+    check_upload(content, filename, SheetLimits.from_settings())
     checksum = hashlib.sha256(content).hexdigest()
     # One upload at a time per user, so that a double-clicked upload cannot create two jobs.
     list(User.objects.select_for_update().filter(pk=actor.pk).values_list("pk"))
@@ -668,23 +674,38 @@ def _job_lock(job_id: uuid.UUID) -> Iterator[bool]:
                 cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
 
 
-def _finish(job: ImportJob, status: str, errors: list[RowError], summary: dict | None = None) -> None:
-    ImportJob.objects.filter(pk=job.pk).update(
+_UNFINISHED = (ImportStatus.PENDING, ImportStatus.RUNNING)
+
+
+class _JobTaken(Exception):
+    """The job was finished elsewhere (failed as stuck) while this run worked on it."""
+
+
+def _finish(job: ImportJob, status: str, errors: list[RowError], summary: dict | None = None) -> bool:
+    """Record the outcome unless the job is already finished; False when it was (nothing is changed)."""
+    updated = ImportJob.objects.filter(pk=job.pk, status__in=_UNFINISHED).update(
         status=status,
         errors=[e.as_dict() for e in errors],
         summary=summary or {},
         processed=job.total,
         finished_at=timezone.now(),
     )
+    return updated == 1
 
 
 def _general_errors(exc: DomainError) -> list[RowError]:
+    if isinstance(exc, SheetError):
+        return [exc.as_row_error()]
     errors = [RowError(0, "file", str(m)) for messages in exc.fields.values() for m in messages]
     return errors or [RowError(0, "file", str(exc.message or exc.code))]
 
 
 def import_job_run(*, job_id: str) -> ImportJob | None:
-    """Run a registry import job; a job that is finished, missing or running elsewhere is left alone."""
+    """Run a registry import job; a job that is finished, missing or running elsewhere is left alone.
+
+    The outcome is written only while the job is unfinished, in the transaction of the import's writes:
+    a job that import_jobs_fail_stuck failed meanwhile keeps its failure, and the writes roll back.
+    """
     try:
         job_uuid = uuid.UUID(str(job_id))
     except ValueError:
@@ -693,39 +714,71 @@ def import_job_run(*, job_id: str) -> ImportJob | None:
         if not locked:
             return None
         job = ImportJob.objects.filter(pk=job_uuid).first()
-        if job is None or job.status in (ImportStatus.SUCCEEDED, ImportStatus.FAILED):
+        if job is None or job.status not in _UNFINISHED:
             return job
         try:
             _run(job)
         except (OperationalError, InterfaceError):
             raise  # transient: the task retries, and the job is still not finished
-        except Exception:
+        except _JobTaken:
+            logger.warning("import job %s was finished elsewhere; its run was rolled back", job.pk)
+        except Exception as exc:
+            # Not re-raised: the job records the failure, and in the embedded mode the task runs inside
+            # the upload's request, which must not become a 500.
+            logger.exception("import job %s failed: %s", job.pk, type(exc).__name__)
             _finish(job, ImportStatus.FAILED, [RowError(0, "file", _("The import failed; nothing was written."))])
-            raise
         return ImportJob.objects.defer("content").get(pk=job.pk)
 
 
 def _run(job: ImportJob) -> None:
     job.started_at = timezone.now()
     try:
-        _, reader = read_rows(bytes(job.content), job.filename, REQUIRED_COLUMNS)
+        _, reader = read_rows(
+            bytes(job.content), job.filename, REQUIRED_COLUMNS, limits=SheetLimits.from_settings(), known=COLUMNS
+        )
         rows = list(reader)
     except DomainError as exc:
         _finish(job, ImportStatus.FAILED, _general_errors(exc))
         return
     job.total = len(rows)
-    ImportJob.objects.filter(pk=job.pk).update(
+    started = ImportJob.objects.filter(pk=job.pk, status__in=_UNFINISHED).update(
         status=ImportStatus.RUNNING, started_at=job.started_at, total=job.total, processed=0
     )
+    if not started:
+        raise _JobTaken
     try:
-        result = registry_import(
-            rows=rows,
-            province_id=job.province_id,
-            progress=lambda done, _total: _record_progress(job.pk, done),
-            actor=job.created_by,
-        )
+        with transaction.atomic():
+            result = registry_import(
+                rows=rows,
+                province_id=job.province_id,
+                progress=lambda done, _total: _record_progress(job.pk, done),
+                actor=job.created_by,
+            )
+            status = ImportStatus.SUCCEEDED if result.ok else ImportStatus.FAILED
+            if not _finish(job, status, result.errors, result.summary()):
+                raise _JobTaken  # rolls the import's writes back with it
     except DomainError as exc:
         _finish(job, ImportStatus.FAILED, _general_errors(exc))
-        return
-    status = ImportStatus.SUCCEEDED if result.ok else ImportStatus.FAILED
-    _finish(job, status, result.errors, result.summary())
+
+
+# --- Stuck jobs (the members.fail_stuck_imports beat task) ---------------------------------------
+
+
+def import_jobs_fail_stuck(*, now: dt.datetime | None = None) -> int:
+    """Fail the jobs still pending or running past the task's hard time limit plus a margin, in one UPDATE.
+
+    No worker can still be running them (Celery killed it at the hard limit), so they would otherwise
+    wait forever. A run that is somehow still alive finds the job failed and rolls its writes back.
+    Returns how many jobs were failed.
+    """
+    now = now or timezone.now()
+    age = settings.CELERY_TASK_TIME_LIMIT + settings.IMPORT_STUCK_MARGIN_SECONDS
+    cutoff = now - dt.timedelta(seconds=age)
+    message = _(
+        "The import stopped without finishing within %(minutes)d minutes; nothing was written. Upload the file again."
+    ) % {"minutes": math.ceil(age / 60)}
+    return (
+        ImportJob.objects.filter(status__in=_UNFINISHED)
+        .filter(Q(started_at__lt=cutoff) | Q(started_at__isnull=True, created_at__lt=cutoff))
+        .update(status=ImportStatus.FAILED, errors=[RowError(0, "file", message).as_dict()], finished_at=now)
+    )

@@ -552,19 +552,31 @@ def test_oversized_file_is_413_and_other_types_are_400(world, api):
 MISSING = ", ".join(c for c in REQUIRED_COLUMNS if c != "commune_code")
 
 
+def test_a_file_that_is_not_a_workbook_is_refused_at_upload(world, api):
+    response = upload(api(world.lan), b"not a workbook", name="registry.xlsx")
+    assert response.status_code == 400
+    assert response.data["file"] == [gettext("The file is not a readable XLSX workbook.")]
+    assert not ImportJob.objects.exists()
+
+
 @pytest.mark.parametrize(
-    ("content", "msgid", "values"),
+    ("name", "content", "msgid", "values"),
     [
-        (b"not a workbook", "The file is not a readable XLSX workbook.", {}),
-        (xlsx_bytes([["00001"]], header=["commune_code"]), "Missing columns: %(columns)s.", {"columns": MISSING}),
+        (
+            "registry.xlsx",
+            xlsx_bytes([["00001"]], header=["commune_code"]),
+            "Missing columns: %(columns)s.",
+            {"columns": MISSING},
+        ),
+        ("registry.csv", csv_bytes([], header=[]), "The file is empty.", {}),
     ],
 )
 def test_unreadable_file_fails_the_job_with_a_file_error(
-    world, api, django_capture_on_commit_callbacks, content, msgid, values
+    world, api, django_capture_on_commit_callbacks, name, content, msgid, values
 ):
     client = api(world.lan)
     with django_capture_on_commit_callbacks(execute=False):
-        job_id = upload(client, content, name="registry.xlsx").data["id"]
+        job_id = upload(client, content, name=name).data["id"]
     run_import.apply(args=[job_id])
     data = client.get(f"{URL}{job_id}/").data
     assert data["status"] == "failed"

@@ -173,6 +173,10 @@ def _commune(t, key):
     return {"code": t.commune(key).code}
 
 
+# Import jobs and their error reports: the province admins of the job's province and the ministry only.
+IMPORT_READERS = frozenset({"minh", "lan", "binh"})
+
+
 def _import(t, key):
     return {"pk": t.import_job(key).pk}
 
@@ -205,18 +209,18 @@ OPERATIONS: dict[tuple[str, str], object] = {
     ),
     # areas
     ("api/v1/provinces/", "GET"): Listing("province", lambda t, key: t.province(key).code, column="code"),
-    ("api/v1/provinces/<str:code>/", "GET"): Read("province", _province),
+    ("api/v1/provinces/<province_code:code>/", "GET"): Read("province", _province),
     ("api/v1/communes/", "GET"): Listing("commune", lambda t, key: t.commune(key).code, column="code"),
-    ("api/v1/communes/<str:code>/", "GET"): Read("commune", _commune),
+    ("api/v1/communes/<commune_code:code>/", "GET"): Read("commune", _commune),
     ("api/v1/hamlets/", "GET"): Listing("commune", lambda t, key: t.hamlet(key).pk),
     ("api/v1/hamlets/", "POST"): Write(
         "commune", "lan", body=lambda t, key: {"commune": t.commune(key).code, "name": "Thôn Mới Lập", "kind": "thon"}
     ),
-    ("api/v1/hamlets/<int:pk>/", "GET"): Read("commune", lambda t, key: {"pk": t.hamlet(key).pk}),
-    ("api/v1/hamlets/<int:pk>/", "PATCH"): Write(
+    ("api/v1/hamlets/<id:pk>/", "GET"): Read("commune", lambda t, key: {"pk": t.hamlet(key).pk}),
+    ("api/v1/hamlets/<id:pk>/", "PATCH"): Write(
         "commune", "lan", params=lambda t, key: {"pk": t.hamlet(key).pk}, body=lambda t, key: {"name": "Thôn Đổi Tên"}
     ),
-    ("api/v1/hamlets/<int:pk>/", "DELETE"): Write("commune", "lan", params=lambda t, key: {"pk": t.hamlet(key).pk}),
+    ("api/v1/hamlets/<id:pk>/", "DELETE"): Write("commune", "lan", params=lambda t, key: {"pk": t.hamlet(key).pk}),
     # teams
     ("api/v1/teams/", "GET"): Listing("team", lambda t, key: str(t.team(key).pk)),
     ("api/v1/teams/", "POST"): Write(
@@ -236,8 +240,8 @@ OPERATIONS: dict[tuple[str, str], object] = {
     ("api/v1/teams/<uuid:pk>/dissolve/", "POST"): Write("team", "lan", params=_team),
     ("api/v1/teams/<uuid:pk>/members/", "GET"): Read("team", _team),
     ("api/v1/teams/<uuid:pk>/leader-account/", "POST"): Write("team", "lan", params=_team),
-    ("api/v1/team-size-policies/<str:code>/", "GET"): Read("province", _province),
-    ("api/v1/team-size-policies/<str:code>/", "PUT"): Write(
+    ("api/v1/team-size-policies/<province_code:code>/", "GET"): Read("province", _province),
+    ("api/v1/team-size-policies/<province_code:code>/", "PUT"): Write(
         "province", "lan", params=_province, body=lambda t, key: {"min_members": 3, "max_members": 8}
     ),
     # members
@@ -256,8 +260,8 @@ OPERATIONS: dict[tuple[str, str], object] = {
     ),
     ("api/v1/members/<uuid:pk>/", "DELETE"): Write("team", "lan", params=lambda t, key: {"pk": t.member(key).pk}),
     ("api/v1/imports/", "POST"): Write("province", "lan", body=_upload, multipart=True, has_sibling=False),
-    ("api/v1/imports/<uuid:pk>/", "GET"): Read("province", _import),
-    ("api/v1/imports/<uuid:pk>/errors.xlsx", "GET"): Read("province", _import),
+    ("api/v1/imports/<uuid:pk>/", "GET"): Read("province", _import, readers=IMPORT_READERS),
+    ("api/v1/imports/<uuid:pk>/errors.xlsx", "GET"): Read("province", _import, readers=IMPORT_READERS),
     # activities
     ("api/v1/activities/", "GET"): Listing("team", lambda t, key: str(t.activity(key).pk)),
     ("api/v1/activities/sync/", "POST"): Write(
@@ -292,9 +296,9 @@ OPERATIONS: dict[tuple[str, str], object] = {
     # coverage
     ("api/v1/coverage/national/", "GET"): Read("nation", lambda t, key: {}, readers=frozenset({"minh"})),
     ("api/v1/coverage/provinces/", "GET"): Listing("province", lambda t, key: t.province(key).code, column="code"),
-    ("api/v1/coverage/provinces/<str:code>/", "GET"): Read("province", _province),
-    ("api/v1/coverage/provinces/<str:code>/communes/", "GET"): Read("province", _province),
-    ("api/v1/coverage/communes/<str:code>/", "GET"): Read("commune", _commune),
+    ("api/v1/coverage/provinces/<province_code:code>/", "GET"): Read("province", _province),
+    ("api/v1/coverage/provinces/<province_code:code>/communes/", "GET"): Read("province", _province),
+    ("api/v1/coverage/communes/<commune_code:code>/", "GET"): Read("commune", _commune),
 }
 
 
