@@ -56,7 +56,8 @@ class IntegerField(serializers.IntegerField):
 class DateField(serializers.DateField):
     """A date in ASCII digits between the years 1900 and 2100."""
 
-    default_error_messages = {"out_of_range": _("Enter a date between the years %(first)d and %(last)d.")}
+    # DRF fills these with str.format: {first}, not %(first)d.
+    default_error_messages = {"out_of_range": _("Enter a date between the years {first} and {last}.")}
 
     def to_internal_value(self, value):
         if not ascii_text(value):
@@ -70,7 +71,7 @@ class DateField(serializers.DateField):
 class DateTimeField(serializers.DateTimeField):
     """A date and time in ASCII digits between the years 1900 and 2100; without an offset, it is Vietnam time."""
 
-    default_error_messages = {"out_of_range": _("Enter a time between the years %(first)d and %(last)d.")}
+    default_error_messages = {"out_of_range": _("Enter a time between the years {first} and {last}.")}
 
     def to_internal_value(self, value):
         if not ascii_text(value):

@@ -1,4 +1,4 @@
-"""Request guards that apply before any view: no API query parameter may carry a NUL character."""
+"""Guards around every API request: no NUL in a query parameter; a URL that matches nothing is a JSON 404."""
 
 from __future__ import annotations
 
@@ -24,3 +24,24 @@ class RejectNulInQuery:
                     {name.replace("\x00", ""): [message] for name in bad} | {"code": "invalid"}, status=400
                 )
         return self.get_response(request)
+
+
+class JsonNotFoundUnderApi:
+    """A URL under /api/ that matches no route answers the API's JSON 404, in every mode.
+
+    handler404 does this when DEBUG is off; with DEBUG on (the embedded `make run`), Django would answer its
+    HTML page listing every route.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            response.status_code == 404
+            and request.path.startswith("/api/")
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            return JsonResponse({"detail": _("Not found."), "code": "not_found"}, status=404)
+        return response

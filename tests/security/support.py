@@ -7,6 +7,7 @@ PostgreSQL with Redis or on the embedded SQLite default, whichever the suite run
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -16,6 +17,7 @@ from django.core.cache import cache
 from tests.conftest import PASSWORD
 
 API = "/api/v1"
+PLACEHOLDER = re.compile(r"%\([a-z_]+\)[a-z]|\{[a-z_]+\}")
 
 
 @dataclass
@@ -61,7 +63,10 @@ def assert_4xx_with_message(response: httpx.Response, context=None) -> None:
     """A client error, as JSON, with at least one human message in it."""
     assert 400 <= response.status_code < 500, (context, response.status_code, response.text[:300])
     assert response.headers["content-type"].startswith("application/json"), (context, response.headers)
-    assert _messages(response.json()), (context, response.text[:300])
+    messages = _messages(response.json())
+    assert messages, (context, response.text[:300])
+    # A message with a placeholder left in it ("%(max)d", "{first}") was never filled in.
+    assert not [m for m in messages if PLACEHOLDER.search(m)], (context, messages)
 
 
 def _messages(data) -> list[str]:

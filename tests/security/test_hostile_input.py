@@ -333,3 +333,20 @@ def test_a_team_edit_checks_the_founding_date_as_a_create_does(http, world, valu
     for response in (create, patch):
         assert_4xx_with_message(response, value)
         assert "established_on" in response.json()
+
+
+def test_an_out_of_range_time_names_the_years(http, world):
+    response = http.as_(world.minh).get("/audit/", params={"since": "0001-01-01T00:00:00"})
+    assert_4xx_with_message(response)
+    assert "1900" in response.json()["since"][0] and "2100" in response.json()["since"][0]
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_a_url_that_matches_nothing_under_the_api_is_a_json_404_in_every_mode(http, world, settings, debug):
+    settings.DEBUG = debug
+    client = http.as_(world.minh)
+    for path in ("/hamlets/99999999999999999999/", "/teams/not-a-uuid/", "/no-such-endpoint/"):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert_4xx_with_message(response, path)
+        assert "hamlets/<id:pk>" not in response.text
