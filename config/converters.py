@@ -36,6 +36,8 @@ class CommuneCodeConverter(ProvinceCodeConverter):
     regex = "[0-9]{5}"
 
 
-register_converter(IdConverter, "id")
-register_converter(ProvinceCodeConverter, "province_code")
-register_converter(CommuneCodeConverter, "commune_code")
+def register() -> None:
+    """Register the converters; config.urls calls it before it includes the apps' URLs."""
+    register_converter(IdConverter, "id")
+    register_converter(ProvinceCodeConverter, "province_code")
+    register_converter(CommuneCodeConverter, "commune_code")

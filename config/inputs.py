@@ -114,15 +114,13 @@ class JSONParser(parsers.JSONParser):
     """DRF's JSON parser, refusing bodies nested more than MAX_JSON_DEPTH levels (a 400, never a RecursionError)."""
 
     def parse(self, stream, media_type=None, parser_context=None):
+        message = _("The JSON is nested too deeply: at most %(max)d levels.") % {"max": MAX_JSON_DEPTH}
         try:
             data = super().parse(stream, media_type, parser_context)
         except RecursionError:
-            data = None
-            deep = True
-        else:
-            deep = too_deep(data)
-        if deep:
-            raise ParseError(_("The JSON is nested too deeply: at most %(max)d levels.") % {"max": MAX_JSON_DEPTH})
+            raise ParseError(message) from None
+        if too_deep(data):
+            raise ParseError(message)
         return data
 
 

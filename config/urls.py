@@ -4,8 +4,10 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-import config.converters  # noqa: F401  (registers the path converters the apps' URLs use)
+from config import converters
 from config.health import HealthApi
+
+converters.register()
 
 api_v1 = [
     path("", include("accounts.urls")),

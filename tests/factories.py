@@ -91,3 +91,20 @@ class MemberFactory(factory.django.DjangoModelFactory):
     role = MemberRole.MEMBER
     background = Background.YOUTH_UNION
     joined_on = factory.LazyAttribute(lambda o: o.team.established_on)
+
+
+# One valid row of a registry sheet: a member of a new hamlet-level team in commune 00001 (A1 of the personas).
+IMPORT_ROW = {
+    "commune_code": "00001",
+    "hamlet_name": "Thôn Bắc",
+    "hamlet_kind": "thon",
+    "team_name": "Tổ CNSCĐ Thôn Bắc",
+    "established_on": "2024-05-01",
+    "decision_number": "12/QĐ-UBND",
+    "full_name": "Trần Thị Mai",
+    "phone": "0981000001",
+    "role": "member",
+    "background": "youth_union",
+    "gender": "female",
+    "birth_year": "1990",
+}

@@ -27,26 +27,13 @@ from members.models import ImportJob, ImportStatus, Member
 from members.registry_import import COLUMNS, REQUIRED_COLUMNS, _job_lock, parse_date, registry_import
 from members.tasks import run_import
 from teams.models import Team
-from tests.factories import CommuneFactory, TeamFactory
+from tests.factories import IMPORT_ROW, CommuneFactory, TeamFactory
 
 pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/imports/"
 
-DEFAULTS = {
-    "commune_code": "00001",
-    "hamlet_name": "Thôn Bắc",
-    "hamlet_kind": "thon",
-    "team_name": "Tổ CNSCĐ Thôn Bắc",
-    "established_on": "2024-05-01",
-    "decision_number": "12/QĐ-UBND",
-    "full_name": "Trần Thị Mai",
-    "phone": "0981000001",
-    "role": "member",
-    "background": "youth_union",
-    "gender": "female",
-    "birth_year": "1990",
-}
+DEFAULTS = IMPORT_ROW
 
 
 def row(**values) -> list:

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from xml.sax.saxutils import escape
 
 from members.registry_import import COLUMNS
+from tests.factories import IMPORT_ROW
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -22,20 +23,7 @@ SHEET_PATH = "xl/worksheets/sheet1.xml"
 STRINGS_PATH = "xl/sharedStrings.xml"
 
 # One valid member row of a new hamlet-level team in commune 00001 (A1 of the persona world).
-DEFAULTS = {
-    "commune_code": "00001",
-    "hamlet_name": "Thôn Bắc",
-    "hamlet_kind": "thon",
-    "team_name": "Tổ CNSCĐ Thôn Bắc",
-    "established_on": "2024-05-01",
-    "decision_number": "12/QĐ-UBND",
-    "full_name": "Trần Thị Mai",
-    "phone": "0981000001",
-    "role": "member",
-    "background": "youth_union",
-    "gender": "female",
-    "birth_year": "1990",
-}
+DEFAULTS = IMPORT_ROW
 
 
 def member(**values) -> list[str]:
