@@ -13,7 +13,7 @@ from config import inputs
 class AuditOutput(serializers.ModelSerializer):
     province = serializers.CharField(source="province.code", allow_null=True, default=None)
     commune = serializers.CharField(source="commune.code", allow_null=True, default=None)
-    actor = inputs.IntegerField(source="actor_id", allow_null=True)
+    actor = serializers.IntegerField(source="actor_id", allow_null=True)
 
     class Meta:
         model = AuditEntry

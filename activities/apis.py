@@ -27,7 +27,7 @@ class ActivityOutput(serializers.ModelSerializer):
     team = serializers.UUIDField(source="team_id")
     province = serializers.CharField(source="province.code")
     commune = serializers.CharField(source="commune.code")
-    hamlet = inputs.IntegerField(source="hamlet_id", allow_null=True)
+    hamlet = serializers.IntegerField(source="hamlet_id", allow_null=True)
     type = serializers.CharField(source="type_id")
 
     class Meta:
@@ -99,7 +99,7 @@ class SyncResult(serializers.Serializer):
     status = serializers.ChoiceField(choices=["created", "unchanged", "updated", "conflict", "rejected"])
     errors = serializers.DictField(required=False)
     server = ActivityOutput(required=False)
-    updated_at = inputs.DateTimeField(required=False)
+    updated_at = serializers.DateTimeField(required=False)
 
 
 class ActivityUpdateInput(ActivityFields):
@@ -111,7 +111,7 @@ class ActivityUpdateInput(ActivityFields):
             field.required = False
 
 
-_timestamp = inputs.DateTimeField()
+_timestamp = serializers.DateTimeField()
 _SLUG = re.compile(r"^[-a-zA-Z0-9_]{1,40}$")
 _SIX_PLACES = Decimal("0.000001")
 

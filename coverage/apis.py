@@ -54,46 +54,46 @@ class CoverageInput(serializers.Serializer):
 
 
 class ByTypeOutput(serializers.Serializer):
-    activities = inputs.IntegerField()
-    people_helped = inputs.IntegerField()
+    activities = serializers.IntegerField()
+    people_helped = serializers.IntegerField()
 
 
 class CoverageFiguresOutput(serializers.Serializer):
     code = serializers.CharField()
     name = serializers.CharField()
-    hamlets_total = inputs.IntegerField()
-    hamlets_covered = inputs.IntegerField()
+    hamlets_total = serializers.IntegerField()
+    hamlets_covered = serializers.IntegerField()
     hamlet_coverage = serializers.FloatField()
-    teams_active = inputs.IntegerField()
-    teams_commune_level = inputs.IntegerField()
-    teams_hamlet_level = inputs.IntegerField()
-    teams_by_size_status = serializers.DictField(child=inputs.IntegerField())
-    members_active = inputs.IntegerField()
-    members_by_role = serializers.DictField(child=inputs.IntegerField())
-    members_by_background = serializers.DictField(child=inputs.IntegerField())
-    activities = inputs.IntegerField()
-    people_helped = inputs.IntegerField()
+    teams_active = serializers.IntegerField()
+    teams_commune_level = serializers.IntegerField()
+    teams_hamlet_level = serializers.IntegerField()
+    teams_by_size_status = serializers.DictField(child=serializers.IntegerField())
+    members_active = serializers.IntegerField()
+    members_by_role = serializers.DictField(child=serializers.IntegerField())
+    members_by_background = serializers.DictField(child=serializers.IntegerField())
+    activities = serializers.IntegerField()
+    people_helped = serializers.IntegerField()
     activities_by_type = serializers.DictField(child=ByTypeOutput())
     quarter = serializers.CharField()
-    activities_quarter = inputs.IntegerField()
-    people_helped_quarter = inputs.IntegerField()
+    activities_quarter = serializers.IntegerField()
+    people_helped_quarter = serializers.IntegerField()
     activities_by_type_quarter = serializers.DictField(child=ByTypeOutput())
-    computed_at = inputs.DateTimeField(allow_null=True, help_text="Null: not computed yet (zeros shown)")
+    computed_at = serializers.DateTimeField(allow_null=True, help_text="Null: not computed yet (zeros shown)")
     stale = serializers.BooleanField(help_text="True while writes or a map or quarter change await a recompute")
 
 
 class NationalCoverageOutput(CoverageFiguresOutput):
-    provinces_total = inputs.IntegerField()
-    provinces_complete = inputs.IntegerField()
-    communes_total = inputs.IntegerField()
-    communes_covered = inputs.IntegerField()
-    communes_fully_covered = inputs.IntegerField()
+    provinces_total = serializers.IntegerField()
+    provinces_complete = serializers.IntegerField()
+    communes_total = serializers.IntegerField()
+    communes_covered = serializers.IntegerField()
+    communes_fully_covered = serializers.IntegerField()
 
 
 class ProvinceCoverageOutput(CoverageFiguresOutput):
-    communes_total = inputs.IntegerField()
-    communes_covered = inputs.IntegerField()
-    communes_fully_covered = inputs.IntegerField()
+    communes_total = serializers.IntegerField()
+    communes_covered = serializers.IntegerField()
+    communes_fully_covered = serializers.IntegerField()
     complete = serializers.BooleanField()
 
 
@@ -105,7 +105,7 @@ class CommuneCoverageOutput(CoverageFiguresOutput):
 
 
 class HamletCoverageOutput(serializers.Serializer):
-    id = inputs.IntegerField()
+    id = serializers.IntegerField()
     name = serializers.CharField()
     kind = serializers.CharField()
     covered = serializers.BooleanField()

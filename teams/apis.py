@@ -24,7 +24,7 @@ class TeamOutput(serializers.ModelSerializer):
     province = serializers.CharField(source="province.code")
     commune = serializers.CharField(source="commune.code")
     commune_name = serializers.CharField(source="commune.name")
-    hamlet = inputs.IntegerField(source="hamlet_id", allow_null=True)
+    hamlet = serializers.IntegerField(source="hamlet_id", allow_null=True)
     hamlet_name = serializers.CharField(source="hamlet.name", allow_null=True, default=None)
     level = serializers.CharField()
     leader = LeaderOutput(allow_null=True)
@@ -78,8 +78,8 @@ class TeamDissolveInput(serializers.Serializer):
 
 class SizePolicyOutput(serializers.Serializer):
     province = serializers.CharField()
-    min_members = inputs.IntegerField()
-    max_members = inputs.IntegerField()
+    min_members = serializers.IntegerField()
+    max_members = serializers.IntegerField()
     is_default = serializers.BooleanField()
 
 
