@@ -13,7 +13,6 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from accounts.phones import InvalidPhone, canonical_phone
 from accounts.scoping import Role, ScopedQuerySet, can_write, scope_of
-from areas.models import Commune, Province
 from config.errors import DomainError
 
 admin.site.site_header = _("Community Digital Technology Teams")
@@ -263,10 +262,8 @@ class UserAdmin(DjangoUserAdmin):
         return fields
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "province":
-            kwargs["queryset"] = Province.objects.current()
-        elif db_field.name == "commune":
-            kwargs["queryset"] = Commune.objects.current()
+        if db_field.name == "province" or db_field.name == "commune":
+            kwargs["queryset"] = db_field.related_model.objects.current()
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_search_results(self, request, queryset, search_term):

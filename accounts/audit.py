@@ -9,10 +9,10 @@ from decimal import Decimal
 from django.db import models
 
 from accounts.models import AuditEntry
-from accounts.phones import mask_phone
+from config.masking import mask_national_id, mask_phone
 
 # Personal data is kept out of the log: these fields are stored masked.
-_MASKED = {"phone": mask_phone, "national_id": lambda v: v and "*" * (len(v) - 4) + v[-4:]}
+_MASKED = {"phone": mask_phone, "national_id": mask_national_id}
 _SKIP = {"name_key", "name_folded", "created_at", "updated_at"}
 
 

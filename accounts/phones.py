@@ -36,13 +36,6 @@ def canonical_phone(raw: str) -> str:
     return value
 
 
-def mask_phone(phone: str | None) -> str | None:
-    """0912345678 -> 091****678: enough to recognise, not enough to call."""
-    if not phone:
-        return phone
-    return phone[:3] + "*" * (len(phone) - 6) + phone[-3:]
-
-
 def axes_username(request, credentials) -> str | None:
     """django-axes counts failures per canonical phone, so spellings of one number share a lockout."""
     raw = (credentials or {}).get("phone") or (credentials or {}).get("username")

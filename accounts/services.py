@@ -10,8 +10,14 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from accounts.phones import InvalidPhone, canonical_phone
 from accounts.scoping import Role
-from areas.models import Commune, Province
 from config.errors import DomainError, invalid
+
+
+def leader_logins_deactivate(user_ids) -> None:
+    """Switch off the team-leader logins among these users (a leader who left, was demoted or whose team ended)."""
+    ids = [i for i in user_ids if i]
+    if ids:
+        User.objects.filter(pk__in=ids, role=Role.TEAM_LEADER).update(is_active=False)
 
 
 @transaction.atomic
@@ -32,6 +38,9 @@ def account_upsert(
         raise invalid(phone=exc.args[0]) from None
     if role not in Role.values or role == Role.TEAM_LEADER:
         raise invalid(role=_("Unknown role. Use ministry, province_admin or commune_officer."))
+    # The unit models are reached through the scope's foreign keys: accounts sits below areas.
+    Province = User._meta.get_field("province").related_model
+    Commune = User._meta.get_field("commune").related_model
     province = commune = None
     if role == Role.PROVINCE_ADMIN:
         if not province_code:

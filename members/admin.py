@@ -8,8 +8,8 @@ from django.db.models.constants import LOOKUP_SEP
 from django.utils.translation import gettext_lazy as _
 
 from accounts.admin import PhoneFormField, ScopedAdminMixin, ServiceForm, canonical_phone_or_none
-from accounts.phones import mask_phone
-from members.masking import mask_national_id, national_id_for, phone_for, sees_national_id, sees_phone
+from config.masking import mask_national_id, mask_phone
+from members.masking import national_id_for, phone_for, sees_national_id, sees_phone
 from members.models import Member
 from members.services import member_create, member_update
 from teams.models import Team

@@ -2,15 +2,8 @@
 
 from __future__ import annotations
 
-from accounts.phones import mask_phone
 from accounts.scoping import Role
-
-
-def mask_national_id(value: str | None) -> str | None:
-    """079012345678 -> ********5678."""
-    if not value:
-        return value
-    return "*" * (len(value) - 4) + value[-4:]
+from config.masking import mask_national_id, mask_phone
 
 
 def sees_national_id(user, member) -> bool:

@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from accounts.audit import audit_bulk
 from accounts.models import User
 from accounts.scoping import Role, scope_of
+from accounts.services import leader_logins_deactivate
 from areas.changes import communes_changed
 from areas.models import Commune, Hamlet
 from areas.names import clean_name, fold, name_key
@@ -38,7 +39,7 @@ from config.spreadsheets import RowError, SheetError, SheetLimits, check_upload,
 from members.models import Background, Gender, ImportJob, ImportStatus, Member, MemberRole
 from members.services import teams_recount, validate_birth_year, validate_full_name, validate_phone
 from teams.models import SizeStatus, Team, TeamStatus
-from teams.services import deactivate_leader_logins, validate_team_name
+from teams.services import validate_team_name
 
 logger = logging.getLogger(__name__)
 
@@ -544,7 +545,7 @@ def _write(writes: _Writes, actor) -> None:
             _("The registry changed while the file was being imported; nothing was written. Import it again."),
             code="import_conflict",
         ) from None
-    deactivate_leader_logins(writes.logins_off)
+    leader_logins_deactivate(writes.logins_off)
     teams_recount(writes.recount)
     communes_changed(writes.communes)
     # The import's rows are audited in bulk: one entry per written row (after state; the before state of

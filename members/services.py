@@ -18,18 +18,14 @@ from accounts.audit import audit_record, state
 from accounts.models import User
 from accounts.phones import InvalidPhone, canonical_phone
 from accounts.scoping import Role
+from accounts.services import leader_logins_deactivate
 from areas.changes import commune_changed
 from areas.names import clean_name
 from config.errors import Conflict, DomainError, NotFound, constraint_name, invalid
+from config.versions import check_version, replay_or_conflict
 from members.models import Member, MemberQuerySet, MemberRole
 from teams.models import Team, TeamStatus
-from teams.services import (
-    check_version,
-    deactivate_leader_logins,
-    replay_or_conflict,
-    size_status_expression,
-    team_get_for_update,
-)
+from teams.services import size_status_expression, team_get_for_update
 
 FULL_NAME_MAX = 150
 
@@ -271,7 +267,7 @@ def member_update(*, actor, member_id, version: int | None, **changes) -> Member
         raise _integrity_to_error(exc, **context) from None
     if was_leader and (member.role != MemberRole.LEADER or phone_changed):
         # The login belongs to the leader's phone; a demoted leader or a new phone needs a new login.
-        deactivate_leader_logins([member.user_id])
+        leader_logins_deactivate([member.user_id])
         Member.objects.filter(pk=member.pk).update(user=None)
         member.user_id = None
     teams_recount([member.team_id])
@@ -292,7 +288,7 @@ def member_leave(*, actor, member_id, left_on: dt.date | None = None) -> Member:
     member.active = False
     member.version += 1
     member.save()
-    deactivate_leader_logins([member.user_id])
+    leader_logins_deactivate([member.user_id])
     teams_recount([member.team_id])
     commune_changed(member.commune_id)
     audit_record(actor=actor, action="member.leave", obj=member, before=before)

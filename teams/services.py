@@ -14,8 +14,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.audit import audit_record, state
-from accounts.models import User
 from accounts.scoping import Role, scope_of
+from accounts.services import leader_logins_deactivate
 from areas.changes import commune_changed, communes_changed
 from areas.models import Commune, Hamlet, Province
 from areas.names import clean_name, fold, name_key
@@ -23,11 +23,10 @@ from config.errors import (
     Conflict,
     DomainError,
     NotFound,
-    PreconditionFailed,
-    PreconditionRequired,
     constraint_name,
     invalid,
 )
+from config.versions import check_version, replay_or_conflict
 from teams.models import SizePolicy, SizeStatus, Team, TeamQuerySet, TeamStatus
 
 TEAM_NAME_MAX = 200
@@ -136,20 +135,6 @@ def _active_team_at(commune: Commune, hamlet: Hamlet | None, exclude: uuid.UUID 
     return qs.first()
 
 
-def replay_or_conflict(model, pk, values: dict, message: str, *, actor):
-    """A create replayed under an existing id: the row if its content is the same, a 409 if it differs.
-
-    An id the actor cannot see is a 404, as for any out-of-scope row: neither its version nor its
-    existence is told (actor None is the command line, which sees everything).
-    """
-    if actor is not None and not model.objects.visible_to(actor).filter(pk=pk).exists():
-        raise NotFound(_("Not found."))
-    existing = model.objects.get(pk=pk)
-    if all(getattr(existing, key) == value for key, value in values.items()):
-        return existing
-    raise Conflict(message, code="id_conflict", extra={"id": str(pk), "version": existing.version})
-
-
 def _replay_or_conflict(team_id: uuid.UUID, values: dict, actor) -> Team:
     return replay_or_conflict(Team, team_id, values, _("A different team already exists with this id."), actor=actor)
 
@@ -203,19 +188,6 @@ def team_create(
     commune_changed(commune.pk)
     audit_record(actor=actor, action="team.create", obj=team, before=None)
     return team, True
-
-
-def check_version(obj, version: int | None) -> None:
-    """Optimistic concurrency: the caller must say which version it edits, and it must be current."""
-    if version is None:
-        raise PreconditionRequired(
-            _("Send the version you are editing (If-Match header or a version field)."),
-            extra={"version": obj.version},
-        )
-    if int(version) != obj.version:
-        raise PreconditionFailed(
-            _("This record was changed by someone else. Reload it and try again."), extra={"version": obj.version}
-        )
 
 
 def team_get_for_update(*, actor, team_id, leader_allowed: bool = False) -> Team:
@@ -297,7 +269,7 @@ def team_dissolve(*, actor, team_id, dissolved_on: dt.date | None = None, versio
     # A member who joined after the dissolution day leaves on the day they joined.
     leaving.filter(joined_on__gt=day).update(active=False, left_on=F("joined_on"), version=F("version") + 1)
     leaving.update(active=False, left_on=day, version=F("version") + 1)
-    deactivate_leader_logins(logins)
+    leader_logins_deactivate(logins)
     team.status = TeamStatus.DISSOLVED
     team.dissolved_on = day
     team.member_count = 0
@@ -308,9 +280,3 @@ def team_dissolve(*, actor, team_id, dissolved_on: dt.date | None = None, versio
     commune_changed(team.commune_id)
     audit_record(actor=actor, action="team.dissolve", obj=team, before=before)
     return team
-
-
-def deactivate_leader_logins(user_ids) -> None:
-    ids = [i for i in user_ids if i]
-    if ids:
-        User.objects.filter(pk__in=ids, role=Role.TEAM_LEADER).update(is_active=False)

@@ -2,7 +2,8 @@
 
 import pytest
 
-from accounts.phones import InvalidPhone, canonical_phone, mask_phone
+from accounts.phones import InvalidPhone, canonical_phone
+from config.masking import mask_phone
 
 
 @pytest.mark.parametrize("raw", ["0912345678", "+84912345678", "84 912 345 678", "0912.345.678", "(+84) 912-345-678"])
