@@ -64,7 +64,7 @@ class Member(models.Model):
     joined_on = models.DateField()
     left_on = models.DateField(null=True, blank=True)
     active = models.BooleanField(default=True)
-    # The login of a team leader, set by teams.services.team_leader_account_set.
+    # The login of a team leader, set by members.services.team_leader_account_set.
     user = models.OneToOneField(
         "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="member"
     )

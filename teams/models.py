@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 
-from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
@@ -45,10 +44,6 @@ class SizePolicy(models.Model):
 
     def __str__(self) -> str:
         return f"{self.province_id}: {self.min_members}-{self.max_members}"
-
-
-def default_size_range() -> tuple[int, int]:
-    return settings.TEAM_SIZE_MIN_DEFAULT, settings.TEAM_SIZE_MAX_DEFAULT
 
 
 class TeamQuerySet(ScopedQuerySet):
