@@ -75,6 +75,17 @@ class HamletUpdateInput(serializers.Serializer):
     active = serializers.BooleanField(required=False)
 
 
+class CommuneFilterInput(serializers.Serializer):
+    # As typed: a code or name is matched exactly as sent (never trimmed), as it always was.
+    province = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    search = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+
+
+class HamletFilterInput(serializers.Serializer):
+    commune = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    active = serializers.BooleanField(required=False, allow_null=True, default=None)
+
+
 class ProvinceListApi(GenericAPIView):
     serializer_class = ProvinceOutput
 
@@ -106,12 +117,9 @@ class CommuneListApi(GenericAPIView):
         responses=CommuneOutput(many=True),
     )
     def get(self, request):
-        qs = selectors.commune_list(
-            user=request.user,
-            province=request.query_params.get("province"),
-            search=request.query_params.get("search"),
-        )
-        page = self.paginate_queryset(qs)
+        filters = CommuneFilterInput(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        page = self.paginate_queryset(selectors.commune_list(user=request.user, filters=filters.validated_data))
         return self.get_paginated_response(CommuneOutput(page, many=True).data)
 
 
@@ -121,12 +129,6 @@ class CommuneDetailApi(GenericAPIView):
     def get(self, request, code: str):
         commune = get_object_or_404(selectors.commune_list(user=request.user), code=code)
         return Response(CommuneOutput(commune).data)
-
-
-def _bool_param(value: str | None) -> bool | None:
-    if value is None:
-        return None
-    return value.lower() in {"1", "true", "yes"}
 
 
 class HamletListApi(GenericAPIView):
@@ -140,12 +142,9 @@ class HamletListApi(GenericAPIView):
         responses=HamletOutput(many=True),
     )
     def get(self, request):
-        qs = selectors.hamlet_list(
-            user=request.user,
-            commune=request.query_params.get("commune"),
-            active=_bool_param(request.query_params.get("active")),
-        )
-        page = self.paginate_queryset(qs)
+        filters = HamletFilterInput(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        page = self.paginate_queryset(selectors.hamlet_list(user=request.user, filters=filters.validated_data))
         return self.get_paginated_response(HamletOutput(page, many=True).data)
 
     @extend_schema(request=HamletCreateInput, responses={201: HamletOutput})

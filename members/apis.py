@@ -9,11 +9,10 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
 from config import inputs
-from config.versioning import etag, requested_version
+from config.versioning import etag
 from members import selectors, services
 from members.masking import national_id_for, phone_for
 from members.models import Background, Gender, Member, MemberRole
-from teams.models import Team
 
 
 class MemberOutput(serializers.ModelSerializer):
@@ -161,11 +160,7 @@ class MemberDetailApi(GenericAPIView):
         parameters=[OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, description='e.g. "3"')],
     )
     def patch(self, request, pk):
-        data = MemberUpdateInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
-        version = requested_version(request, values)
-        values.pop("version", None)
+        values, version = inputs.versioned_input(MemberUpdateInput, request)
         member = services.member_update(actor=request.user, member_id=pk, version=version, **values)
         return _member_response(request, member.pk)
 
@@ -181,10 +176,9 @@ class TeamMembersApi(GenericAPIView):
 
     @extend_schema(parameters=[OpenApiParameter("active", bool)], responses=MemberOutput(many=True))
     def get(self, request, pk):
-        get_object_or_404(Team.objects.visible_to(request.user), pk=pk)
         filters = MemberFilterInput(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        qs = selectors.member_list(user=request.user, filters={**filters.validated_data, "team": pk})
+        qs = selectors.team_member_list(user=request.user, team_id=pk, filters=filters.validated_data)
         page = self.paginate_queryset(qs)
         return self.get_paginated_response(MemberOutput(page, many=True, context={"request": request}).data)
 

@@ -3,26 +3,27 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
+from config.errors import NotFound
+from config.inputs import filtered
+from members.filters import MemberFilter
 from members.models import Member
+from teams.models import Team
 
 
 def member_list(*, user, filters: dict | None = None) -> QuerySet[Member]:
-    filters = filters or {}
+    """Members the user may see, with their team, province and commune, in a stable order."""
     qs = (
         Member.objects.visible_to(user)
         .select_related("team", "province", "commune")
         .order_by("team_id", "-active", "role", "full_name", "id")
     )
-    if filters.get("team"):
-        qs = qs.filter(team_id=filters["team"])
-    if filters.get("province"):
-        qs = qs.filter(province__code=filters["province"])
-    if filters.get("commune"):
-        qs = qs.filter(commune__code=filters["commune"])
-    for field in ("role", "background", "gender"):
-        if filters.get(field):
-            qs = qs.filter(**{field: filters[field]})
-    if filters.get("active") is not None:
-        qs = qs.filter(active=filters["active"])
-    return qs
+    return filtered(MemberFilter, filters or {}, qs)
+
+
+def team_member_list(*, user, team_id, filters: dict | None = None) -> QuerySet[Member]:
+    """The members of one team the user may see; 404 when the team is out of scope or does not exist."""
+    if not Team.objects.visible_to(user).filter(pk=team_id).exists():
+        raise NotFound(_("Not found."))
+    return member_list(user=user, filters={**(filters or {}), "team": team_id})

@@ -8,11 +8,10 @@ from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
-from areas.models import Province
 from config import inputs
-from config.versioning import etag, requested_version
+from config.versioning import etag
 from teams import selectors, services
-from teams.models import SizePolicy, SizeStatus, Team, TeamStatus
+from teams.models import SizeStatus, Team, TeamStatus
 
 
 class LeaderOutput(serializers.Serializer):
@@ -77,7 +76,7 @@ class TeamDissolveInput(serializers.Serializer):
 
 
 class SizePolicyOutput(serializers.Serializer):
-    province = serializers.CharField()
+    province = serializers.CharField(source="code")
     min_members = serializers.IntegerField()
     max_members = serializers.IntegerField()
     is_default = serializers.BooleanField()
@@ -154,11 +153,7 @@ class TeamDetailApi(GenericAPIView):
         parameters=[OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, description='e.g. "3"')],
     )
     def patch(self, request, pk):
-        data = TeamUpdateInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
-        version = requested_version(request, values)
-        values.pop("version", None)
+        values, version = inputs.versioned_input(TeamUpdateInput, request)
         if "commune" in values:
             values["commune_code"] = values.pop("commune")
         if "hamlet" in values:
@@ -172,14 +167,9 @@ class TeamDissolveApi(GenericAPIView):
 
     @extend_schema(request=TeamDissolveInput, responses={200: TeamOutput})
     def post(self, request, pk):
-        data = TeamDissolveInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
+        values, version = inputs.versioned_input(TeamDissolveInput, request)
         team = services.team_dissolve(
-            actor=request.user,
-            team_id=pk,
-            dissolved_on=values.get("dissolved_on"),
-            version=requested_version(request, values),
+            actor=request.user, team_id=pk, dissolved_on=values.get("dissolved_on"), version=version
         )
         return _team_response(request, team.pk)
 
@@ -190,21 +180,16 @@ class SizePolicyApi(GenericAPIView):
 
     def get_queryset(self):
         # Also what OPTIONS (DRF's metadata for PUT) calls get_object() on.
-        return Province.objects.current().visible_to(self.request.user)
-
-    def _output(self, province: Province) -> dict:
-        policy = SizePolicy.objects.filter(province=province).first()
-        low, high = services.size_range(province.pk)
-        return {"province": province.code, "min_members": low, "max_members": high, "is_default": policy is None}
+        return selectors.size_policy_list(user=self.request.user)
 
     def get(self, request, code: str):
-        province = get_object_or_404(Province.objects.current().visible_to(request.user), code=code)
-        return Response(SizePolicyOutput(self._output(province)).data)
+        province = get_object_or_404(selectors.size_policy_list(user=request.user), code=code)
+        return Response(SizePolicyOutput(province).data)
 
     @extend_schema(request=SizePolicyInput, responses={200: SizePolicyOutput})
     def put(self, request, code: str):
         data = SizePolicyInput(data=request.data)
         data.is_valid(raise_exception=True)
         services.size_policy_set(actor=request.user, province_code=code, **data.validated_data)
-        province = Province.objects.current().get(code=code)
-        return Response(SizePolicyOutput(self._output(province)).data)
+        province = get_object_or_404(selectors.size_policy_list(user=request.user), code=code)
+        return Response(SizePolicyOutput(province).data)

@@ -1,16 +1,19 @@
-"""Reads of teams, scoped to the caller."""
+"""Reads of teams and the team-size policy, scoped to the caller."""
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.conf import settings
+from django.db.models import Exists, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 
-from areas.selectors import name_search
-from teams.models import Team
+from areas.models import Province
+from config.inputs import filtered
+from teams.filters import TeamFilter
+from teams.models import SizePolicy, Team
 
 
 def team_list(*, user, filters: dict | None = None) -> QuerySet[Team]:
     """Teams the user may see, with the related rows the API prints, in a stable order."""
-    filters = filters or {}
     qs = (
         Team.objects.visible_to(user)
         .select_related("province", "commune", "hamlet", "leader")
@@ -18,18 +21,20 @@ def team_list(*, user, filters: dict | None = None) -> QuerySet[Team]:
         # (province, commune, name_key, id) index serve the page without a sort.
         .order_by("province_id", "commune_id", "name_key", "id")
     )
-    if filters.get("province"):
-        qs = qs.filter(province__code=filters["province"])
-    if filters.get("commune"):
-        qs = qs.filter(commune__code=filters["commune"])
-    if filters.get("hamlet"):
-        qs = qs.filter(hamlet_id=filters["hamlet"])
-    if filters.get("level") == "commune":
-        qs = qs.filter(hamlet__isnull=True)
-    elif filters.get("level") == "hamlet":
-        qs = qs.filter(hamlet__isnull=False)
-    if filters.get("status"):
-        qs = qs.filter(status=filters["status"])
-    if filters.get("size_status"):
-        qs = qs.filter(size_status=filters["size_status"])
-    return name_search(qs, filters.get("search"))
+    return filtered(TeamFilter, filters or {}, qs)
+
+
+def size_policy_list(*, user) -> QuerySet[Province]:
+    """Current provinces in scope, each with its team-size range (its policy, else the default) and
+    `is_default`, in one query."""
+    policy = SizePolicy.objects.filter(province_id=OuterRef("pk"))
+    return (
+        Province.objects.current()
+        .visible_to(user)
+        .annotate(
+            min_members=Coalesce(Subquery(policy.values("min_members")[:1]), Value(settings.TEAM_SIZE_MIN_DEFAULT)),
+            max_members=Coalesce(Subquery(policy.values("max_members")[:1]), Value(settings.TEAM_SIZE_MAX_DEFAULT)),
+            is_default=~Exists(policy),
+        )
+        .order_by("code")
+    )
