@@ -6,6 +6,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
 
+from accounts import selectors
 from accounts.models import AuditEntry
 from config import inputs
 
@@ -58,14 +59,5 @@ class AuditListApi(GenericAPIView):
     def get(self, request):
         filters = AuditFilterInput(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        values = filters.validated_data
-        qs = AuditEntry.objects.visible_to(request.user).select_related("province", "commune")
-        for name in ("entity", "entity_id", "action"):
-            if values.get(name):
-                qs = qs.filter(**{name: values[name]})
-        if values.get("since"):
-            qs = qs.filter(at__gte=values["since"])
-        if values.get("until"):
-            qs = qs.filter(at__lt=values["until"])
-        page = self.paginate_queryset(qs.order_by("-at", "-id"))
+        page = self.paginate_queryset(selectors.audit_list(user=request.user, filters=filters.validated_data))
         return self.get_paginated_response(AuditOutput(page, many=True).data)
