@@ -8,39 +8,15 @@ from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
-from areas.models import Province
 from config import inputs
 from config.celery import app
-from config.errors import invalid
 from config.inputs import JSONRenderer
 from coverage import selectors, services
-from coverage.exports import CSVRenderer, XLSXRenderer, commune_export_rows
+from coverage.exports import CSVRenderer, XLSXRenderer, commune_export_rows, export_rows
 
 AS_OF = OpenApiParameter("as_of", OpenApiTypes.DATE, description="Answer from that day's snapshot (YYYY-MM-DD)")
 FORMAT = OpenApiParameter("format", str, enum=["json", "csv", "xlsx"], description="Export format")
 CODE = OpenApiParameter("code", str, OpenApiParameter.PATH)
-
-PROVINCE_ORDERINGS = {
-    "code",
-    "name",
-    "communes_covered",
-    "communes_fully_covered",
-    "hamlet_coverage",
-    "teams_active",
-    "members_active",
-    "activities",
-    "people_helped",
-}
-COMMUNE_ORDERINGS = {
-    "code",
-    "name",
-    "hamlet_coverage",
-    "hamlets_covered",
-    "hamlets_total",
-    "teams_active",
-    "members_active",
-    "activities",
-}
 
 
 class CoverageInput(serializers.Serializer):
@@ -130,16 +106,6 @@ def _params(request) -> dict:
     return data.validated_data
 
 
-def _order(rows: list[dict], ordering: str | None, allowed: set[str]) -> list[dict]:
-    if not ordering:
-        return rows
-    field = ordering.removeprefix("-")
-    if field not in allowed:
-        raise invalid(ordering=f"{field}: {', '.join(sorted(allowed))}")
-    # Ties keep code order, so the ordering is stable.
-    return sorted(rows, key=lambda r: (r[field] is None, r[field]), reverse=ordering.startswith("-"))
-
-
 class CoverageApi(GenericAPIView):
     renderer_classes = [JSONRenderer, CSVRenderer, XLSXRenderer]
     export_name = "do-phu"
@@ -161,15 +127,19 @@ class CoverageApi(GenericAPIView):
     def exporting(self, request) -> bool:
         return request.accepted_renderer.format in {"csv", "xlsx"}
 
+    def export(self, rows: list[dict]) -> Response:
+        """Every row as export lines: the renderers only lay them out."""
+        return Response(export_rows(rows, selectors.activity_type_names()))
+
     def respond(self, request, output: type[serializers.Serializer], payload: dict) -> Response:
         if self.exporting(request):
-            return Response([payload])
+            return self.export([payload])
         return Response(output(payload).data)
 
     def respond_list(self, request, output: type[serializers.Serializer], rows: list[dict]) -> Response:
         """A page of rows in the list envelope; an export holds every row."""
         if self.exporting(request):
-            return Response(rows)
+            return self.export(rows)
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(output(page, many=True).data)
 
@@ -196,18 +166,14 @@ class ProvinceCoverageListApi(CoverageApi):
         parameters=[
             AS_OF,
             FORMAT,
-            OpenApiParameter("ordering", str, description=", ".join(sorted(PROVINCE_ORDERINGS))),
+            OpenApiParameter("ordering", str, description=", ".join(sorted(selectors.PROVINCE_ORDERINGS))),
         ],
         responses=_responses(ProvinceCoverageOutput(many=True)),
         operation_id="api_v1_coverage_provinces_list",
     )
     def get(self, request):
         params = _params(request)
-        rows = _order(
-            selectors.provinces(user=request.user, as_of=params.get("as_of")),
-            params.get("ordering"),
-            PROVINCE_ORDERINGS,
-        )
+        rows = selectors.provinces(user=request.user, as_of=params.get("as_of"), ordering=params.get("ordering"))
         return self.respond_list(request, ProvinceCoverageOutput, rows)
 
 
@@ -236,20 +202,21 @@ class ProvinceCommunesCoverageApi(CoverageApi):
             FORMAT,
             OpenApiParameter("covered", bool),
             OpenApiParameter("fully_covered", bool),
-            OpenApiParameter("ordering", str, description=", ".join(sorted(COMMUNE_ORDERINGS))),
+            OpenApiParameter("ordering", str, description=", ".join(sorted(selectors.COMMUNE_ORDERINGS))),
         ],
         responses=_responses(CommuneCoverageOutput(many=True)),
         operation_id="api_v1_coverage_provinces_communes_list",
     )
     def get(self, request, code: str):
         params = _params(request)
-        if not Province.objects.current().visible_to(request.user).filter(code=code).exists():
-            raise selectors.not_found()
-        rows = selectors.communes(user=request.user, province_code=code, as_of=params.get("as_of"))
-        for name in ("covered", "fully_covered"):
-            if params.get(name) is not None:
-                rows = [r for r in rows if r[name] == params[name]]
-        rows = _order(rows, params.get("ordering"), COMMUNE_ORDERINGS)
+        rows = selectors.province_communes(
+            user=request.user,
+            province_code=code,
+            as_of=params.get("as_of"),
+            covered=params.get("covered"),
+            fully_covered=params.get("fully_covered"),
+            ordering=params.get("ordering"),
+        )
         return self.respond_list(request, CommuneCoverageOutput, rows)
 
 
@@ -267,5 +234,5 @@ class CommuneCoverageApi(CoverageApi):
         data = dict(rows[0])
         data["hamlets"] = selectors.commune_hamlets(user=request.user, commune_code=code)
         if self.exporting(request):
-            return Response(commune_export_rows(data))
+            return self.export(commune_export_rows(data))
         return Response(CommuneCoverageDetailOutput(data).data)

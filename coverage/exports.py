@@ -1,5 +1,7 @@
 """CSV and XLSX renderers for coverage lists, with Vietnamese column headers.
 
+The renderers run no query: the API hands them export_rows(), built from what the selectors read.
+
 Every cell goes through config.spreadsheets.safe_cell: a hamlet named "=HYPERLINK(...)" is shown, never run.
 """
 
@@ -12,7 +14,6 @@ import io
 from django.utils import timezone
 from rest_framework.renderers import BaseRenderer
 
-from activities.models import ActivityType
 from areas.models import CommuneKind, HamletKind
 from config.spreadsheets import safe_cell, safe_row
 from members.models import Background, MemberRole
@@ -70,7 +71,13 @@ def commune_export_rows(data: dict) -> list[dict]:
     return [own, *hamlets]
 
 
-def flatten(row: dict) -> dict:
+def export_rows(rows: list[dict], type_names: dict[str, str]) -> list[dict]:
+    """The lines of an export (what the renderers take): `rows` flattened, the by-type figures headed by
+    the activity types' names (`type_names`, code to name, read by the selector)."""
+    return [flatten(row, type_names) for row in rows]
+
+
+def flatten(row: dict, names: dict[str, str]) -> dict:
     """One export line: scalar figures, then every breakdown as its own column."""
     flat = {k: v for k, v in row.items() if not isinstance(v, dict | list)}
     if "kind" in flat:
@@ -81,7 +88,6 @@ def flatten(row: dict) -> dict:
         flat[f"Thành viên - {label}"] = row.get("members_by_role", {}).get(code, 0)
     for code, label in Background.choices:
         flat[f"Thành viên - {label}"] = row.get("members_by_background", {}).get(code, 0)
-    names = dict(ActivityType.objects.values_list("code", "name_vi"))
     for code, figures in row.get("activities_by_type", {}).items():
         flat[f"Hoạt động - {names.get(code, code)}"] = figures["activities"]
         flat[f"Người được hỗ trợ - {names.get(code, code)}"] = figures["people_helped"]
@@ -90,9 +96,8 @@ def flatten(row: dict) -> dict:
     return flat
 
 
-def table(rows: list[dict]) -> tuple[list[str], list[str], list[list]]:
-    """(keys, Vietnamese headers, values) for a list of API rows, every cell safe to open in a spreadsheet."""
-    flat_rows = [flatten(r) for r in rows]
+def table(flat_rows: list[dict]) -> tuple[list[str], list[str], list[list]]:
+    """(keys, Vietnamese headers, values) for export lines, every cell safe to open in a spreadsheet."""
     keys: list[str] = []
     for flat in flat_rows:
         for key in flat:

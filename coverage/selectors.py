@@ -9,8 +9,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.scoping import NATION, scope_of
-from areas.models import Commune, DirtyCommune, Hamlet
-from config.errors import NotFound
+from activities.models import ActivityType
+from areas.models import Commune, DirtyCommune, Hamlet, Province
+from config.errors import NotFound, invalid
 from coverage.compute import (
     BREAKDOWNS,
     COUNTS,
@@ -37,12 +38,48 @@ NATION_FIELDS = [
 ]
 
 
+PROVINCE_ORDERINGS = {
+    "code",
+    "name",
+    "communes_covered",
+    "communes_fully_covered",
+    "hamlet_coverage",
+    "teams_active",
+    "members_active",
+    "activities",
+    "people_helped",
+}
+COMMUNE_ORDERINGS = {
+    "code",
+    "name",
+    "hamlet_coverage",
+    "hamlets_covered",
+    "hamlets_total",
+    "teams_active",
+    "members_active",
+    "activities",
+}
+
+
 def not_found() -> NotFound:
     return NotFound(_("Not found."))
 
 
 def _pick(values: dict, fields: list[str]) -> dict:
     return {name: values.get(name) for name in fields}
+
+
+def _check_ordering(ordering: str | None, allowed: set[str]) -> None:
+    if ordering and ordering.removeprefix("-") not in allowed:
+        raise invalid(ordering=f"{ordering.removeprefix('-')}: {', '.join(sorted(allowed))}")
+
+
+def _ordered(rows: list[dict], ordering: str | None) -> list[dict]:
+    """Rows (already in code order) by one figure, e.g. "-hamlet_coverage"; ties keep code order."""
+    if not ordering:
+        return rows
+    field = ordering.removeprefix("-")
+    return sorted(rows, key=lambda r: (r[field] is None, r[field]), reverse=ordering.startswith("-"))
 
 
 def _snapshots(user, level: str, day: dt.date) -> QuerySet[Snapshot]:
@@ -94,12 +131,20 @@ def national(*, user, as_of: dt.date | None = None) -> dict:
     return {"code": "VN", "name": "Việt Nam", **_pick(figures | from_map, NATION_FIELDS), "stale": stale}
 
 
-def provinces(*, user, as_of: dt.date | None = None, code: str | None = None) -> list[dict]:
-    """Every current province in scope with its figures, by code; zeros for one with nothing stored.
+def provinces(
+    *, user, as_of: dt.date | None = None, code: str | None = None, ordering: str | None = None
+) -> list[dict]:
+    """Every current province in scope with its figures, by code (or by `ordering`, one of
+    PROVINCE_ORDERINGS, "-" for descending); zeros for one with nothing stored.
 
     Queries: provinces with their communes counted, their figures, waiting marks, the national row's
     validity (and the activity types when a province has nothing stored yet).
     """
+    _check_ordering(ordering, PROVINCE_ORDERINGS)
+    return _ordered(_provinces(user=user, as_of=as_of, code=code), ordering)
+
+
+def _provinces(*, user, as_of: dt.date | None, code: str | None) -> list[dict]:
     today = timezone.localdate()
     units = map_provinces(today).visible_to(user)
     if code:
@@ -137,6 +182,31 @@ def provinces(*, user, as_of: dt.date | None = None, code: str | None = None) ->
         stale = row is None or outdated or province_id in dirty or row["communes_total"] != totals[province_id]
         rows.append({"code": unit["code"], "name": unit["name"], **_pick(figures, PROVINCE_FIELDS), "stale": stale})
     return sorted(rows, key=lambda r: r["code"])
+
+
+def province_communes(
+    *,
+    user,
+    province_code: str,
+    as_of: dt.date | None = None,
+    covered: bool | None = None,
+    fully_covered: bool | None = None,
+    ordering: str | None = None,
+) -> list[dict]:
+    """A current province's communes in scope with their figures, by code (or by `ordering`, one of
+    COMMUNE_ORDERINGS), optionally only those (not) covered or (not) fully covered; 404 when the
+    province is not current or out of scope.
+
+    Queries: the province in scope, then those of `communes`.
+    """
+    if not Province.objects.current().visible_to(user).filter(code=province_code).exists():
+        raise not_found()
+    _check_ordering(ordering, COMMUNE_ORDERINGS)
+    rows = communes(user=user, province_code=province_code, as_of=as_of)
+    for name, wanted in (("covered", covered), ("fully_covered", fully_covered)):
+        if wanted is not None:
+            rows = [r for r in rows if r[name] == wanted]
+    return _ordered(rows, ordering)
 
 
 def communes(
@@ -202,6 +272,11 @@ def commune_hamlets(*, user, commune_code: str) -> list[dict]:
         .values("id", "name", "kind", "covered")
     )
     return list(hamlets)
+
+
+def activity_type_names() -> dict[str, str]:
+    """Each activity type's Vietnamese name by code: the export's column headers for the by-type figures."""
+    return dict(ActivityType.objects.values_list("code", "name_vi"))
 
 
 def coverage_health() -> dict:
