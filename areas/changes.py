@@ -34,6 +34,11 @@ def commune_changed(commune_id: int) -> None:
     communes_changed([commune_id])
 
 
+def outbox_clear() -> None:
+    """Forget every pending mark (one DELETE): for a reset that marks what it touched again in its transaction."""
+    DirtyCommune.objects.all().delete()
+
+
 def all_communes_changed(on=None) -> None:
     """Mark every commune current on a day (today by default): for a change that touches every figure."""
     communes_changed(Commune.objects.current(on).values_list("id", flat=True))
