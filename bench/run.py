@@ -289,7 +289,8 @@ class Bench:
         """Figure 1: generate and load the demo registry, beside a COPY of the same rows into bare tables."""
         from django.db import connection
 
-        from members.demo import demo_generate, demo_plan
+        from demo.plan import demo_plan
+        from demo.services import demo_generate
 
         scale, province = ("province", "01") if self.args.quick else ("national", None)
         started = time.perf_counter()

@@ -1,24 +1,28 @@
-"""manage.py seed_demo: demo logins (and demo registry data once it exists) for the embedded run."""
+"""manage.py seed_demo: the demo logins and the commune-scale demo registry for the embedded run."""
 
 from django.conf import settings
-from django.core.management import call_command, get_commands
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.scoping import Role
 from accounts.services import account_upsert
+from demo.plan import DEFAULT_PROVINCE, DEMO_COMMUNE
 
 DEMO_PASSWORD = "demo-cdt-2025"
 # Hà Nội; Phường Văn Miếu - Quốc Tử Giám (Hà Nội); Thành phố Hồ Chí Minh.
 DEMO_ACCOUNTS = [
     ("0900000001", Role.MINISTRY, None, None, "Bộ (demo)"),
-    ("0900000002", Role.PROVINCE_ADMIN, "01", None, "Quản trị Hà Nội (demo)"),
-    ("0900000003", Role.COMMUNE_OFFICER, None, "00226", "Cán bộ phường Văn Miếu - Quốc Tử Giám (demo)"),
+    ("0900000002", Role.PROVINCE_ADMIN, DEFAULT_PROVINCE, None, "Quản trị Hà Nội (demo)"),
+    ("0900000003", Role.COMMUNE_OFFICER, None, DEMO_COMMUNE, "Cán bộ phường Văn Miếu - Quốc Tử Giám (demo)"),
     ("0900000004", Role.PROVINCE_ADMIN, "79", None, "Quản trị TP Hồ Chí Minh (demo)"),
 ]
 
 
 class Command(BaseCommand):
-    help = "Create the demo logins (DEBUG only) and print them with the URL to open."
+    help = (
+        "Create the demo logins and the commune-scale demo registry unless it has data (DEBUG only), "
+        "and print the logins with the URL to open."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--url", default="http://127.0.0.1:8000")
@@ -37,13 +41,9 @@ class Command(BaseCommand):
                 full_name=name,
                 check_password_strength=False,
             )
-        if "generate_demo" in get_commands():
-            call_command(
-                "generate_demo", scale="commune", seed=1, if_empty=True, stdout=self.stdout, stderr=self.stderr
-            )
-        if "show_coverage" in get_commands():
-            # The coverage figures the demo logins will read (recomputed in-process after each write).
-            call_command("show_coverage", stdout=self.stdout, stderr=self.stderr)
+        call_command("generate_demo", scale="commune", seed=1, if_empty=True, stdout=self.stdout, stderr=self.stderr)
+        # The coverage figures the demo logins will read (recomputed in-process after each write).
+        call_command("show_coverage", stdout=self.stdout, stderr=self.stderr)
         self.stdout.write(self.style.SUCCESS(f"\nAPI:      {url}/api/v1/"))
         self.stdout.write(f"API docs: {url}/api/docs/")
         self.stdout.write(f'Log in:   POST {url}/api/v1/auth/token/ with {{"phone", "password"}}')

@@ -12,10 +12,10 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.scoping import Role
 from activities.models import Activity, ActivityType
-from areas.models import Commune, DirtyCommune, Hamlet, HamletKind
-from members.demo import NATIONAL_MEMBERS, NATIONAL_TEAMS, demo_plan
+from areas.models import Commune, DirtyCommune, Hamlet, HamletKind, Province
+from demo.plan import NATIONAL_MEMBERS, NATIONAL_TEAMS, demo_plan
 from members.models import Member, MemberRole
-from teams.models import SizeStatus, Team
+from teams.models import SizePolicy, SizeStatus, Team
 from tests.factories import TeamFactory
 
 pytestmark = pytest.mark.django_db
@@ -84,6 +84,25 @@ def test_derived_team_columns_match_the_members(real_map):
         leader = Member.objects.get(team=team, role=MemberRole.LEADER, active=True)
         assert team.leader_id == leader.pk
         assert team.name_key and team.name_folded.isascii()
+
+
+def test_size_status_follows_the_province_policy(real_map):
+    SizePolicy.objects.create(province=Province.objects.current().get(code="01"), min_members=5, max_members=6)
+
+    generate(scale="commune", seed=3)
+
+    statuses = {}
+    for team in per_team_figures():
+        expected = (
+            SizeStatus.UNDER
+            if team.active_members < 5
+            else SizeStatus.OVER
+            if team.active_members > 6
+            else SizeStatus.OK
+        )
+        assert team.size_status == expected
+        statuses[expected] = statuses.get(expected, 0) + 1
+    assert set(statuses) == {SizeStatus.UNDER, SizeStatus.OK, SizeStatus.OVER}
 
 
 def test_same_seed_gives_the_same_rows_and_another_seed_differs(real_map, settings):

@@ -5,15 +5,15 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from config.errors import DomainError
-from members.demo import (
+from demo.plan import (
     DEFAULT_INCOMPLETE_PROVINCES,
     DEFAULT_PROVINCE,
     DEFAULT_UNCOVERED_COMMUNES,
     NATIONAL_TEAMS,
     Scale,
     demo_communes,
-    demo_generate,
 )
+from demo.services import demo_generate
 from teams.models import Team
 
 
