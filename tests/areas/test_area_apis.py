@@ -161,3 +161,62 @@ def test_list_query_count_does_not_grow_with_page_size(world, api, django_assert
     assert len(small.data["results"]) == 2 and len(large.data["results"]) == 33
     with django_assert_num_queries(2):
         client.get("/api/v1/communes/", {"page_size": 3})
+
+
+def test_province_list_and_every_detail_are_fixed_query_counts(world, api, django_assert_num_queries):
+    from tests.factories import ProvinceFactory
+
+    ProvinceFactory.create_batch(5)
+    client = api(world.minh)
+    # 1: count; 2: the page of current provinces.
+    with django_assert_num_queries(2):
+        listed = client.get("/api/v1/provinces/", {"page_size": 3})
+    assert listed.data["count"] == 7 and len(listed.data["results"]) == 3
+    # 1: the current province in scope.
+    with django_assert_num_queries(1):
+        assert client.get("/api/v1/provinces/01/").data["name"] == world.a.name
+    # 1: the current commune in scope joined with its province.
+    with django_assert_num_queries(1):
+        assert client.get("/api/v1/communes/00002/").data["province"] == "01"
+    # 1: the hamlet in scope joined with its commune and province.
+    with django_assert_num_queries(1):
+        assert client.get(f"/api/v1/hamlets/{world.hamlets.b1.pk}/").data["commune"] == "00003"
+
+
+def test_commune_filters_match_the_database(world, api):
+    from areas.models import Commune
+
+    client = api(world.minh)
+    assert codes(client.get("/api/v1/communes/", {"province": "01"})) == sorted(
+        Commune.objects.filter(province=world.a).values_list("code", flat=True)
+    )
+    # Typed without tones, every tone matches; with tones, they must match.
+    assert codes(client.get("/api/v1/communes/", {"search": "thuy khue"})) == ["00002"]
+    assert codes(client.get("/api/v1/communes/", {"search": "Thụy Khuê"})) == ["00002"]
+    assert codes(client.get("/api/v1/communes/", {"search": "Thúy Khuê"})) == []
+    # Codes match as typed, as they always have.
+    assert codes(client.get("/api/v1/communes/", {"province": " 01"})) == []
+
+
+@pytest.mark.parametrize(
+    ("value", "names"),
+    [
+        ("true", ["Thôn Đông"]),
+        ("1", ["Thôn Đông"]),
+        ("yes", ["Thôn Đông"]),
+        ("TRUE", ["Thôn Đông"]),
+        ("false", ["Thôn Cũ"]),
+        ("0", ["Thôn Cũ"]),
+        ("no", ["Thôn Cũ"]),
+    ],
+)
+def test_hamlet_active_reads_the_usual_boolean_spellings(world, api, value, names):
+    from tests.factories import HamletFactory
+
+    HamletFactory(commune=world.a1, name="Thôn Cũ", active=False)
+    assert codes(api(world.hoa).get("/api/v1/hamlets/", {"active": value})) == names
+
+
+def test_hamlet_active_that_is_no_boolean_is_a_400(world, api):
+    response = api(world.hoa).get("/api/v1/hamlets/", {"active": "perhaps"})
+    assert response.status_code == 400 and "active" in response.data

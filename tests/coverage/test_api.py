@@ -159,7 +159,19 @@ def test_exports_are_scoped(figures, api):
     assert response.status_code == 404
 
 
+def _active_counts(**where) -> tuple[int, int]:
+    """(active teams, active members) straight from the registry rows, not from the figures."""
+    from members.models import Member
+    from teams.models import Team, TeamStatus
+
+    teams = Team.objects.filter(status=TeamStatus.ACTIVE, **where).count()
+    members = Member.objects.filter(active=True, team__status=TeamStatus.ACTIVE, **where).count()
+    return teams, members
+
+
 def test_national_query_count(figures, api, django_assert_num_queries):
+    from areas.models import Commune, Province
+
     for _ in range(10):
         CommuneFactory(province=figures.b)
     services.recompute_all()
@@ -167,21 +179,43 @@ def test_national_query_count(figures, api, django_assert_num_queries):
     # outbox marks
     with django_assert_num_queries(3):
         response = api(figures.minh).get(f"{BASE}national/")
-    assert response.data["communes_total"] == 14
+    assert response.status_code == 200
+    assert response.data["communes_total"] == Commune.objects.current().count() == 14
+    assert response.data["provinces_total"] == Province.objects.current().count()
+    assert (response.data["teams_active"], response.data["members_active"]) == _active_counts()
+    assert response.data["stale"] is False
 
 
 def test_coverage_list_query_count(figures, api, django_assert_num_queries):
+    from areas.models import Commune
+
     for _ in range(10):
         CommuneFactory(province=figures.a)
     services.recompute_all()
+    client = api(figures.minh)
     # current provinces in scope with their current communes counted, province figures, outbox marks,
     # the national row's valid_until
     with django_assert_num_queries(4):
-        api(figures.minh).get(f"{BASE}provinces/")
+        provinces = client.get(f"{BASE}provinces/")
+    assert provinces.status_code == 200
+    rows = provinces.data["results"]
+    assert [r["code"] for r in rows] == ["01", "02"]
+    for row, province in zip(rows, (figures.a, figures.b), strict=True):
+        assert row["communes_total"] == Commune.objects.current().filter(province=province).count()
+        assert (row["teams_active"], row["members_active"]) == _active_counts(province=province)
+    assert rows[0]["communes_total"] == 12
     # the province in scope, current communes with their provinces, commune figures, outbox marks,
     # the national row's valid_until
     with django_assert_num_queries(5):
-        api(figures.minh).get(f"{BASE}provinces/01/communes/")
+        communes = client.get(f"{BASE}provinces/01/communes/", {"page_size": 100})
+    assert communes.status_code == 200
+    rows = communes.data["results"]
+    expected = Commune.objects.current().filter(province=figures.a).order_by("code")
+    assert [r["code"] for r in rows] == list(expected.values_list("code", flat=True))
+    for row, commune in zip(rows, expected, strict=True):
+        assert (row["teams_active"], row["members_active"]) == _active_counts(commune=commune)
+        assert row["covered"] is (row["teams_active"] > 0)
+    assert sum(r["teams_active"] for r in rows) == 2
 
 
 def test_the_commune_export_holds_its_own_figures_and_its_hamlets(figures, api):
