@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from config.errors import invalid
+
 # The five Vietnamese tone marks as combining characters: grave, acute, hook above, tilde, dot below.
 _TONES = {"\u0300": "1", "\u0301": "2", "\u0309": "3", "\u0303": "4", "\u0323": "5"}
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
@@ -22,6 +24,16 @@ def clean_name(value: str) -> str:
     value = _INVISIBLE.sub("", value)
     value = _SPACES.sub(" ", value).strip()
     return unicodedata.normalize("NFC", value)
+
+
+def validate_name(raw: str | None, *, field: str, max_length: int, blank_message: str, long_message: str) -> str:
+    """The cleaned name, or a DomainError on `field`: blank_message if empty, long_message % {"max": n} if too long."""
+    name = clean_name(raw or "")
+    if not name:
+        raise invalid(**{field: blank_message})
+    if len(name) > max_length:
+        raise invalid(**{field: long_message % {"max": max_length}})
+    return name
 
 
 def _word_key(word: str) -> str:

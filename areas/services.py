@@ -11,10 +11,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.audit import audit_bulk, audit_record, state
-from accounts.scoping import can_write
+from accounts.scoping import ScopedQuerySet, can_write
 from areas.changes import commune_changed, communes_changed
 from areas.models import Commune, Hamlet, HamletKind, HamletQuerySet
-from areas.names import clean_name, name_key
+from areas.names import name_key, validate_name
 from config.errors import Conflict, DomainError, NotFound, invalid
 from config.spreadsheets import RowError
 
@@ -27,19 +27,28 @@ HAMLET_REMOVAL_GUARDS: list[Callable[[Hamlet], str | None]] = []
 
 def validate_hamlet_name(raw: str) -> str:
     """The cleaned name, or a DomainError on `name`."""
-    name = clean_name(raw or "")
-    if not name:
-        raise invalid(name=_("The hamlet name may not be blank."))
-    if len(name) > HAMLET_NAME_MAX:
-        raise invalid(name=_("The hamlet name may have at most %(max)d characters.") % {"max": HAMLET_NAME_MAX})
-    return name
+    return validate_name(
+        raw,
+        field="name",
+        max_length=HAMLET_NAME_MAX,
+        blank_message=_("The hamlet name may not be blank."),
+        long_message=_("The hamlet name may have at most %(max)d characters."),
+    )
 
 
-def _writable_commune(*, actor, commune_code: str) -> Commune:
+def commune_get_writable(*, actor, commune_code: str, writes: type[ScopedQuerySet] = HamletQuerySet) -> Commune:
+    """The current commune with this code if the actor may write `writes` rows in it (400 on `commune` otherwise)."""
     commune = Commune.objects.current().visible_to(actor).filter(code=commune_code).first()
-    if commune is None or not can_write(actor, HamletQuerySet):
+    if commune is None or not can_write(actor, writes):
         raise invalid(commune=_("No commune with this code in your area."))
     return commune
+
+
+def hamlet_build(*, commune: Commune, name: str, kind: str, key: str | None = None) -> Hamlet:
+    """An unsaved hamlet of a commune, with its province and matching key; name is already validated."""
+    return Hamlet(
+        commune=commune, province_id=commune.province_id, name=name, name_key=key or name_key(name), kind=kind
+    )
 
 
 def _duplicate(commune_id: int, key: str, exclude_id: int | None = None) -> Hamlet | None:
@@ -60,7 +69,7 @@ def _duplicate_error(existing: Hamlet) -> DomainError:
 @transaction.atomic
 def hamlet_create(*, actor, commune_code: str, name: str, kind: str) -> Hamlet:
     """Create a hamlet in a commune the actor may write to."""
-    commune = _writable_commune(actor=actor, commune_code=commune_code)
+    commune = commune_get_writable(actor=actor, commune_code=commune_code)
     name = validate_hamlet_name(name)
     key = name_key(name)
     existing = _duplicate(commune.pk, key)
@@ -68,9 +77,8 @@ def hamlet_create(*, actor, commune_code: str, name: str, kind: str) -> Hamlet:
         raise _duplicate_error(existing)
     try:
         with transaction.atomic():
-            hamlet = Hamlet.objects.create(
-                commune=commune, province_id=commune.province_id, name=name, name_key=key, kind=kind
-            )
+            hamlet = hamlet_build(commune=commune, name=name, kind=kind, key=key)
+            hamlet.save(force_insert=True)
     except IntegrityError:
         # A concurrent create won the race on the unique constraint.
         raise _duplicate_error(_duplicate(commune.pk, key) or Hamlet(pk=None)) from None
@@ -207,9 +215,7 @@ def hamlets_import(*, rows: list[tuple[int, dict]], dry_run: bool = False, actor
     for commune, name, key, kind in parsed:
         hamlet = existing.get((commune.pk, key))
         if hamlet is None:
-            to_create.append(
-                Hamlet(commune=commune, province_id=commune.province_id, name=name, name_key=key, kind=kind)
-            )
+            to_create.append(hamlet_build(commune=commune, name=name, kind=kind, key=key))
         elif hamlet.kind != kind:
             befores[hamlet.pk] = state(hamlet)
             hamlet.kind = kind

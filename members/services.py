@@ -20,12 +20,12 @@ from accounts.phones import InvalidPhone, canonical_phone
 from accounts.scoping import Role
 from accounts.services import leader_logins_deactivate
 from areas.changes import commune_changed
-from areas.names import clean_name
+from areas.names import validate_name
 from config.errors import Conflict, DomainError, NotFound, constraint_name, invalid
 from config.versions import check_version, replay_or_conflict
 from members.models import Member, MemberQuerySet, MemberRole
 from teams.models import Team, TeamStatus
-from teams.services import size_status_expression, team_get_for_update
+from teams.services import team_get_for_update, teams_figures_set
 
 FULL_NAME_MAX = 150
 
@@ -38,27 +38,65 @@ def teams_recount(team_ids) -> None:
 
     Callers hold the teams' row locks, so two member writes on one team cannot interleave here.
     """
-    ids = list({t for t in team_ids if t})
-    if not ids:
-        return
     active = Member.objects.filter(team=OuterRef("pk"), active=True)
     count = Coalesce(Subquery(active.values("team").annotate(n=Count("pk")).values("n")[:1]), 0)
     leader = Subquery(active.filter(role=MemberRole.LEADER).values("pk")[:1])
-    Team.objects.filter(pk__in=ids, status=TeamStatus.ACTIVE).update(
-        member_count=count, size_status=size_status_expression(count), leader=leader
-    )
+    teams_figures_set(team_ids, member_count=count, leader=leader)
+
+
+# --- The rules of leaving and of losing the leader's login ----------------------------------------
+
+
+def member_leave_apply(member: Member, day: dt.date) -> int | None:
+    """End the membership on this unsaved instance; returns the login to switch off (None if it has none).
+
+    A member who joined after the day leaves on the day they joined, so that no membership ends before it began.
+    """
+    member.active = False
+    member.left_on = max(day, member.joined_on)
+    member.version += 1
+    return member.user_id
+
+
+def leader_loses_login(member: Member, values: dict) -> bool:
+    """Whether these changes cost the member their leader's login: it belongs to the leader's role and phone."""
+    if member.role != MemberRole.LEADER:
+        return False
+    return values.get("role", member.role) != MemberRole.LEADER or values.get("phone", member.phone) != member.phone
+
+
+def member_changes_apply(member: Member, values: dict) -> int | None:
+    """Apply changes to this unsaved instance; returns the login they cost it (None if none), already detached."""
+    loses_login = leader_loses_login(member, values)
+    for key, value in values.items():
+        setattr(member, key, value)
+    member.version += 1
+    if not loses_login:
+        return None
+    login, member.user_id = member.user_id, None
+    return login
+
+
+def team_members_dissolve(*, team, day: dt.date) -> None:
+    """teams' dissolve hook: the team's active members leave on that day and their leader logins are switched off."""
+    leaving = list(Member.objects.select_for_update().filter(team_id=team.pk, active=True).order_by("pk"))
+    logins = [member_leave_apply(member, day) for member in leaving]
+    Member.objects.bulk_update(leaving, ["active", "left_on", "version"])
+    leader_logins_deactivate(logins)
 
 
 # --- Validation -------------------------------------------------------------------------------
 
 
 def validate_full_name(raw: str) -> str:
-    name = clean_name(raw or "")
-    if not name:
-        raise invalid(full_name=_("The full name may not be blank."))
-    if len(name) > FULL_NAME_MAX:
-        raise invalid(full_name=_("The full name may have at most %(max)d characters.") % {"max": FULL_NAME_MAX})
-    return name
+    """The cleaned full name, or a DomainError on `full_name`."""
+    return validate_name(
+        raw,
+        field="full_name",
+        max_length=FULL_NAME_MAX,
+        blank_message=_("The full name may not be blank."),
+        long_message=_("The full name may have at most %(max)d characters."),
+    )
 
 
 def validate_phone(raw: str) -> str:
@@ -255,21 +293,13 @@ def member_update(*, actor, member_id, version: int | None, **changes) -> Member
         if changes["joined_on"] > timezone.localdate():
             raise invalid(joined_on=_("The date may not be in the future."))
         member.joined_on = changes["joined_on"]
-    was_leader = member.role == MemberRole.LEADER
-    phone_changed = values["phone"] != member.phone
-    for key, value in values.items():
-        setattr(member, key, value)
-    member.version += 1
+    login = member_changes_apply(member, values)
     try:
         with transaction.atomic():
             member.save()
     except IntegrityError as exc:
         raise _integrity_to_error(exc, **context) from None
-    if was_leader and (member.role != MemberRole.LEADER or phone_changed):
-        # The login belongs to the leader's phone; a demoted leader or a new phone needs a new login.
-        leader_logins_deactivate([member.user_id])
-        Member.objects.filter(pk=member.pk).update(user=None)
-        member.user_id = None
+    leader_logins_deactivate([login])
     teams_recount([member.team_id])
     commune_changed(member.commune_id)
     audit_record(actor=actor, action="member.update", obj=member, before=before)
@@ -283,12 +313,9 @@ def member_leave(*, actor, member_id, left_on: dt.date | None = None) -> Member:
     if not member.active:
         return member
     before = state(member)
-    day = left_on or timezone.localdate()
-    member.left_on = max(day, member.joined_on)
-    member.active = False
-    member.version += 1
+    login = member_leave_apply(member, left_on or timezone.localdate())
     member.save()
-    leader_logins_deactivate([member.user_id])
+    leader_logins_deactivate([login])
     teams_recount([member.team_id])
     commune_changed(member.commune_id)
     audit_record(actor=actor, action="member.leave", obj=member, before=before)

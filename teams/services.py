@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable, Iterable
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Case, F, OuterRef, Subquery, Value, When
+from django.db.models import Case, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import GreaterThan, LessThan
 from django.utils import timezone
@@ -15,10 +16,10 @@ from django.utils.translation import gettext as _
 
 from accounts.audit import audit_record, state
 from accounts.scoping import Role, scope_of
-from accounts.services import leader_logins_deactivate
 from areas.changes import commune_changed, communes_changed
 from areas.models import Commune, Hamlet, Province
-from areas.names import clean_name, fold, name_key
+from areas.names import clean_name, fold, name_key, validate_name
+from areas.services import commune_get_writable
 from config.errors import (
     Conflict,
     DomainError,
@@ -55,6 +56,19 @@ def size_status_expression(count=None):
     )
 
 
+def teams_figures_set(team_ids: Iterable, *, member_count, leader) -> None:
+    """Set the member count, size status and leader of these active teams from expressions on the team row (one UPDATE).
+
+    The owner of the members builds the expressions; the size status follows from the count by the province's policy.
+    """
+    ids = list({t for t in team_ids if t})
+    if not ids:
+        return
+    Team.objects.filter(pk__in=ids, status=TeamStatus.ACTIVE).update(
+        member_count=member_count, size_status=size_status_expression(member_count), leader=leader
+    )
+
+
 @transaction.atomic
 def size_policy_set(*, actor, province_code: str, min_members: int, max_members: int) -> SizePolicy:
     """Set a province's team-size range and re-flag its teams (one UPDATE)."""
@@ -84,24 +98,46 @@ def size_policy_set(*, actor, province_code: str, min_members: int, max_members:
 
 
 def validate_team_name(raw: str) -> str:
-    name = clean_name(raw or "")
-    if not name:
-        raise invalid(name=_("The team name may not be blank."))
-    if len(name) > TEAM_NAME_MAX:
-        raise invalid(name=_("The team name may have at most %(max)d characters.") % {"max": TEAM_NAME_MAX})
-    return name
+    """The cleaned team name, or a DomainError on `name`."""
+    return validate_name(
+        raw,
+        field="name",
+        max_length=TEAM_NAME_MAX,
+        blank_message=_("The team name may not be blank."),
+        long_message=_("The team name may have at most %(max)d characters."),
+    )
+
+
+def team_name_fields(name: str) -> dict[str, str]:
+    """A validated team name with the two forms stored beside it: its matching key and its tone-less search form."""
+    return {"name": name, "name_key": name_key(name), "name_folded": fold(name)}
+
+
+def team_build(
+    *,
+    commune: Commune,
+    hamlet: Hamlet | None,
+    name: str,
+    established_on: dt.date,
+    decision_number: str = "",
+    team_id: uuid.UUID | None = None,
+) -> Team:
+    """An unsaved new team; its size status is refreshed from its members once they are written."""
+    return Team(
+        id=team_id or uuid.uuid4(),
+        province_id=commune.province_id,
+        commune=commune,
+        hamlet=hamlet,
+        established_on=established_on,
+        decision_number=decision_number,
+        size_status=SizeStatus.UNDER,
+        **team_name_fields(name),
+    )
 
 
 def _not_in_future(field: str, day: dt.date) -> None:
     if day > timezone.localdate():
         raise invalid(**{field: _("The date may not be in the future.")})
-
-
-def _writable_commune(actor, commune_code: str) -> Commune:
-    commune = Commune.objects.current().visible_to(actor).filter(code=commune_code).first()
-    if commune is None or actor.role not in TeamQuerySet.write_roles:
-        raise invalid(commune=_("No commune with this code in your area."))
-    return commune
 
 
 def _hamlet_of(commune: Commune, hamlet_id: int | None) -> Hamlet | None:
@@ -113,26 +149,53 @@ def _hamlet_of(commune: Commune, hamlet_id: int | None) -> Hamlet | None:
     return hamlet
 
 
-def _occupied_error(existing: Team | None, hamlet: Hamlet | None) -> Conflict:
-    message = (
-        _("This hamlet already has an active team.")
-        if hamlet
-        else _("This commune already has an active commune-level team.")
+# --- Slots: one active team per hamlet, and one commune-level team per commune -------------------
+
+Slot = tuple[int, int | None]  # (commune id, hamlet id or None for the commune level)
+
+
+def team_occupied_message(*, hamlet_level: bool) -> str:
+    """Why a new team cannot take an occupied slot."""
+    if hamlet_level:
+        return _("This hamlet already has an active team.")
+    return _("This commune already has an active commune-level team.")
+
+
+def teams_occupying(slots: Iterable[Slot], *, exclude: uuid.UUID | None = None, lock: bool = False) -> dict[Slot, Team]:
+    """The active teams holding these slots, by slot (one query); lock=True row-locks them in one order.
+
+    The database's unique indexes are the last word; this is the check that gives the message first.
+    """
+    slots = set(slots)
+    if not slots:
+        return {}
+    hamlet_ids = {hamlet for _commune, hamlet in slots if hamlet is not None}
+    commune_level = {commune for commune, hamlet in slots if hamlet is None}
+    qs = Team.objects.filter(
+        Q(hamlet_id__in=hamlet_ids) | Q(hamlet__isnull=True, commune_id__in=commune_level),
+        commune_id__in={commune for commune, _hamlet in slots},
+        status=TeamStatus.ACTIVE,
     )
+    if exclude:
+        qs = qs.exclude(pk=exclude)
+    if lock:
+        qs = qs.select_for_update().order_by("pk")
+    return {(t.commune_id, t.hamlet_id): t for t in qs}
+
+
+def _occupant(commune: Commune, hamlet: Hamlet | None, exclude: uuid.UUID | None = None) -> Team | None:
+    slot = (commune.pk, hamlet.pk if hamlet else None)
+    return teams_occupying([slot], exclude=exclude).get(slot)
+
+
+def _occupied_conflict(existing: Team | None, hamlet: Hamlet | None) -> Conflict:
+    message = team_occupied_message(hamlet_level=hamlet is not None)
     return Conflict(
         message,
         code="team_exists",
         fields={"hamlet" if hamlet else "commune": [message]},
         extra={"existing_id": str(existing.pk)} if existing else {},
     )
-
-
-def _active_team_at(commune: Commune, hamlet: Hamlet | None, exclude: uuid.UUID | None = None) -> Team | None:
-    qs = Team.objects.filter(commune=commune, status=TeamStatus.ACTIVE)
-    qs = qs.filter(hamlet=hamlet) if hamlet else qs.filter(hamlet__isnull=True)
-    if exclude:
-        qs = qs.exclude(pk=exclude)
-    return qs.first()
 
 
 def _replay_or_conflict(team_id: uuid.UUID, values: dict, actor) -> Team:
@@ -151,7 +214,7 @@ def team_create(
     team_id: uuid.UUID | None = None,
 ) -> tuple[Team, bool]:
     """Register a team. A replay of the same id and content returns the team with created=False."""
-    commune = _writable_commune(actor, commune_code)
+    commune = commune_get_writable(actor=actor, commune_code=commune_code, writes=TeamQuerySet)
     hamlet = _hamlet_of(commune, hamlet_id)
     name = validate_team_name(name)
     _not_in_future("established_on", established_on)
@@ -164,16 +227,16 @@ def team_create(
     }
     if team_id and Team.objects.filter(pk=team_id).exists():
         return _replay_or_conflict(team_id, values, actor), False
-    existing = _active_team_at(commune, hamlet)
+    existing = _occupant(commune, hamlet)
     if existing:
-        raise _occupied_error(existing, hamlet)
-    team = Team(
-        id=team_id or uuid.uuid4(),
-        province_id=commune.province_id,
-        name_key=name_key(name),
-        name_folded=fold(name),
-        size_status=SizeStatus.UNDER,
-        **values,
+        raise _occupied_conflict(existing, hamlet)
+    team = team_build(
+        commune=commune,
+        hamlet=hamlet,
+        name=name,
+        established_on=established_on,
+        decision_number=values["decision_number"],
+        team_id=team_id,
     )
     try:
         with transaction.atomic():
@@ -182,7 +245,7 @@ def team_create(
         # A concurrent request won: either the same id (a replay) or the same hamlet/commune slot.
         if constraint_name(exc) and "pkey" in constraint_name(exc):
             return _replay_or_conflict(team.pk, values, actor), False
-        raise _occupied_error(_active_team_at(commune, hamlet), hamlet) from None
+        raise _occupied_conflict(_occupant(commune, hamlet), hamlet) from None
     Team.objects.filter(pk=team.pk).update(size_status=size_status_expression())
     team.refresh_from_db(fields=["size_status"])
     commune_changed(commune.pk)
@@ -218,9 +281,8 @@ def team_update(*, actor, team_id, version: int | None, **changes) -> Team:
     if "commune_code" in changes and changes.pop("commune_code") != team.commune.code:
         raise invalid(commune=_("A team cannot move to another commune; dissolve it and register a new one."))
     if "name" in changes:
-        team.name = validate_team_name(changes.pop("name"))
-        team.name_key = name_key(team.name)
-        team.name_folded = fold(team.name)
+        for key, value in team_name_fields(validate_team_name(changes.pop("name"))).items():
+            setattr(team, key, value)
     if "established_on" in changes:
         team.established_on = changes.pop("established_on")
         _not_in_future("established_on", team.established_on)
@@ -229,16 +291,16 @@ def team_update(*, actor, team_id, version: int | None, **changes) -> Team:
     if "hamlet_id" in changes:
         hamlet = _hamlet_of(team.commune, changes.pop("hamlet_id"))
         if (hamlet.pk if hamlet else None) != team.hamlet_id:
-            existing = _active_team_at(team.commune, hamlet, exclude=team.pk)
+            existing = _occupant(team.commune, hamlet, exclude=team.pk)
             if existing:
-                raise _occupied_error(existing, hamlet)
+                raise _occupied_conflict(existing, hamlet)
             team.hamlet = hamlet
     team.version += 1
     try:
         with transaction.atomic():
             team.save()
     except IntegrityError:
-        raise _occupied_error(_active_team_at(team.commune, team.hamlet, exclude=team.pk), team.hamlet) from None
+        raise _occupied_conflict(_occupant(team.commune, team.hamlet, exclude=team.pk), team.hamlet) from None
     commune_changed(team.commune_id)
     audit_record(actor=actor, action="team.update", obj=team, before=before)
     return team
@@ -249,6 +311,12 @@ def hamlet_served_by_active_team(hamlet: Hamlet) -> str | None:
     if Team.objects.filter(hamlet=hamlet, status=TeamStatus.ACTIVE).exists():
         return _("An active team serves this hamlet; dissolve or move the team first.")
     return None
+
+
+# Other apps register what a team's dissolution ends for them here (members does, in its AppConfig.ready),
+# so that teams never imports them. Each is called as hook(team=..., day=...) under the team's row lock,
+# before the team itself is marked dissolved.
+TEAM_DISSOLVE_HOOKS: list[Callable[..., None]] = []
 
 
 @transaction.atomic
@@ -264,12 +332,8 @@ def team_dissolve(*, actor, team_id, dissolved_on: dt.date | None = None, versio
     if day < team.established_on:
         raise invalid(dissolved_on=_("A team cannot be dissolved before it was established."))
     before = state(team)
-    leaving = team.members.filter(active=True)
-    logins = [m.user_id for m in leaving.filter(user__isnull=False).only("user_id")]
-    # A member who joined after the dissolution day leaves on the day they joined.
-    leaving.filter(joined_on__gt=day).update(active=False, left_on=F("joined_on"), version=F("version") + 1)
-    leaving.update(active=False, left_on=day, version=F("version") + 1)
-    leader_logins_deactivate(logins)
+    for hook in TEAM_DISSOLVE_HOOKS:
+        hook(team=team, day=day)
     team.status = TeamStatus.DISSOLVED
     team.dissolved_on = day
     team.member_count = 0

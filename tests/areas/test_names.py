@@ -4,7 +4,8 @@ import unicodedata
 
 import pytest
 
-from areas.names import clean_name, fold, name_key
+from areas.names import clean_name, fold, name_key, validate_name
+from config.errors import DomainError
 
 
 @pytest.mark.parametrize(
@@ -35,3 +36,18 @@ def test_clean_name_is_nfc_trimmed_single_spaced():
 
 def test_fold_drops_every_diacritic():
     assert fold("Đắk Lắk") == "dak lak"
+
+
+def _validate(raw):
+    return validate_name(raw, field="title", max_length=5, blank_message="blank", long_message="at most %(max)d")
+
+
+def test_validate_name_returns_the_cleaned_name():
+    assert _validate("  Ấp \u200b1 ") == "Ấp 1"
+
+
+@pytest.mark.parametrize(("raw", "message"), [(None, "blank"), (" \u200b ", "blank"), ("Thôn 12", "at most 5")])
+def test_validate_name_names_its_field_and_fills_the_limit(raw, message):
+    with pytest.raises(DomainError) as caught:
+        _validate(raw)
+    assert caught.value.fields == {"title": [message]}
