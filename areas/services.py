@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.audit import audit_bulk, audit_record, state
 from accounts.scoping import ScopedQuerySet, can_write
@@ -19,6 +20,8 @@ from config.errors import Conflict, DomainError, NotFound, invalid
 from config.spreadsheets import RowError
 
 HAMLET_NAME_MAX = 100
+_HAMLET_NAME_BLANK = gettext_lazy("The hamlet name may not be blank.")
+_HAMLET_NAME_LONG = gettext_lazy("The hamlet name may have at most %(max)d characters.")
 
 # Other apps register "is this hamlet in use?" checks here (teams does, in its AppConfig.ready),
 # so that areas never imports them. Each returns a message when the hamlet may not be removed.
@@ -31,8 +34,8 @@ def validate_hamlet_name(raw: str) -> str:
         raw,
         field="name",
         max_length=HAMLET_NAME_MAX,
-        blank_message=_("The hamlet name may not be blank."),
-        long_message=_("The hamlet name may have at most %(max)d characters."),
+        blank_message=_HAMLET_NAME_BLANK,
+        long_message=_HAMLET_NAME_LONG,
     )
 
 

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 
 from config.spreadsheets import RowError, errors_workbook
 from members.models import ImportJob
-from members.registry_import import import_job_create, import_job_processed
+from members.registry_import.jobs import import_job_create, import_job_processed
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -13,6 +13,7 @@ from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.audit import audit_record, state
 from accounts.models import User
@@ -28,6 +29,8 @@ from teams.models import Team, TeamStatus
 from teams.services import team_get_for_update, teams_figures_set
 
 FULL_NAME_MAX = 150
+_FULL_NAME_BLANK = gettext_lazy("The full name may not be blank.")
+_FULL_NAME_LONG = gettext_lazy("The full name may have at most %(max)d characters.")
 
 
 # --- Derived team figures -------------------------------------------------------------------
@@ -94,8 +97,8 @@ def validate_full_name(raw: str) -> str:
         raw,
         field="full_name",
         max_length=FULL_NAME_MAX,
-        blank_message=_("The full name may not be blank."),
-        long_message=_("The full name may have at most %(max)d characters."),
+        blank_message=_FULL_NAME_BLANK,
+        long_message=_FULL_NAME_LONG,
     )
 
 

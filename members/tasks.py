@@ -3,7 +3,7 @@
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from members.registry_import import import_job_run, import_jobs_fail_stuck
+from members.registry_import.jobs import import_job_run, import_jobs_fail_stuck
 
 
 @shared_task(

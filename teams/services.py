@@ -13,6 +13,7 @@ from django.db.models.functions import Coalesce
 from django.db.models.lookups import GreaterThan, LessThan
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.audit import audit_record, state
 from accounts.scoping import Role, scope_of
@@ -31,6 +32,8 @@ from config.versions import check_version, replay_or_conflict
 from teams.models import SizePolicy, SizeStatus, Team, TeamQuerySet, TeamStatus
 
 TEAM_NAME_MAX = 200
+_TEAM_NAME_BLANK = gettext_lazy("The team name may not be blank.")
+_TEAM_NAME_LONG = gettext_lazy("The team name may have at most %(max)d characters.")
 
 
 # --- Size policy --------------------------------------------------------------------------
@@ -103,8 +106,8 @@ def validate_team_name(raw: str) -> str:
         raw,
         field="name",
         max_length=TEAM_NAME_MAX,
-        blank_message=_("The team name may not be blank."),
-        long_message=_("The team name may have at most %(max)d characters."),
+        blank_message=_TEAM_NAME_BLANK,
+        long_message=_TEAM_NAME_LONG,
     )
 
 

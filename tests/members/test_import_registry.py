@@ -24,7 +24,8 @@ from accounts.models import User
 from areas.models import DirtyCommune, Hamlet
 from config.spreadsheets import read_rows
 from members.models import ImportJob, ImportStatus, Member
-from members.registry_import import COLUMNS, REQUIRED_COLUMNS, _job_lock, parse_date, registry_import
+from members.registry_import import COLUMNS, REQUIRED_COLUMNS, parse_date, registry_import
+from members.registry_import.jobs import _job_lock
 from members.tasks import run_import
 from teams.models import Team
 from tests.factories import IMPORT_ROW, CommuneFactory, TeamFactory

@@ -666,7 +666,7 @@ def test_the_stuck_job_sweep_is_on_the_beat_schedule():
 
 
 def test_a_runner_that_outlived_the_limit_cannot_overwrite_its_failed_job(world, lan, monkeypatch):
-    from members import registry_import as module
+    from members.registry_import import jobs as module
 
     response = upload(lan, csv_file(members(4)), "dang-ky.csv")
     before = registry_rows()
@@ -686,7 +686,7 @@ def test_a_runner_that_outlived_the_limit_cannot_overwrite_its_failed_job(world,
 
 
 def test_a_job_failed_while_it_writes_keeps_none_of_its_writes(world, lan, monkeypatch):
-    from members import registry_import as module
+    from members.registry_import import jobs as module
 
     response = upload(lan, csv_file(members(4)), "dang-ky.csv")
     before = registry_rows()
