@@ -63,3 +63,13 @@ def test_a_team_patch_takes_its_version_from_if_match_or_the_body(world, api):
     by_body = client.patch(f"{URL}{team.pk}/", {"name": "Tên B", "version": team.version + 1})
     assert by_body.status_code == 200 and by_body.data["name"] == "Tên B"
     assert client.patch(f"{URL}{team.pk}/", {"name": "Tên C"}, HTTP_IF_MATCH="ba").status_code == 400
+
+
+def test_the_selector_refuses_a_filter_value_it_cannot_read(world):
+    from config.errors import DomainError
+    from teams.selectors import team_list
+
+    with pytest.raises(DomainError) as refused:
+        team_list(user=world.minh, filters={"level": "district"})
+    assert "level" in refused.value.fields
+    assert team_list(user=world.minh, filters={"level": "hamlet"}).get() == world.teams.a1
