@@ -2,12 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import re
-import unicodedata
-import uuid
-from decimal import Decimal
-
 from django.conf import settings
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -17,10 +11,10 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
 from activities import selectors, services
-from activities.models import LAT_MAX, LAT_MIN, LON_MAX, LON_MIN, NOTE_MAX, PEOPLE_MAX, Activity, ActivityType
+from activities.models import Activity, ActivityType
+from activities.sync_input import ActivityFields, SyncItemInput, parse_sync_item
 from config import inputs
 from config.errors import DomainError
-from config.inputs import storable_text
 
 
 class ActivityOutput(serializers.ModelSerializer):
@@ -52,44 +46,6 @@ class ActivityOutput(serializers.ModelSerializer):
         ]
 
 
-class NoteField(serializers.CharField):
-    def __init__(self, **kwargs):
-        super().__init__(allow_blank=True, max_length=NOTE_MAX, trim_whitespace=True, **kwargs)
-
-    def to_internal_value(self, data):
-        return unicodedata.normalize("NFC", super().to_internal_value(data))
-
-
-class ActivityFields(serializers.Serializer):
-    hamlet = inputs.IntegerField(required=False, allow_null=True, min_value=1)
-    type = serializers.SlugField(max_length=40)
-    occurred_on = inputs.DateField()
-    people_helped = inputs.IntegerField(min_value=1, max_value=PEOPLE_MAX)
-    households_helped = inputs.IntegerField(required=False, allow_null=True, min_value=0, max_value=PEOPLE_MAX)
-    duration_minutes = inputs.IntegerField(required=False, allow_null=True, min_value=1, max_value=1440)
-    note = NoteField(required=False)
-    latitude = serializers.DecimalField(
-        max_digits=9, decimal_places=6, required=False, allow_null=True, min_value=LAT_MIN, max_value=LAT_MAX
-    )
-    longitude = serializers.DecimalField(
-        max_digits=9, decimal_places=6, required=False, allow_null=True, min_value=LON_MIN, max_value=LON_MAX
-    )
-
-    def validate(self, attrs):
-        has_lat = attrs.get("latitude") is not None
-        has_lon = attrs.get("longitude") is not None
-        if has_lat != has_lon:
-            raise serializers.ValidationError({"location": _("Send both latitude and longitude, or neither.")})
-        return attrs
-
-
-class SyncItemInput(ActivityFields):
-    id = serializers.UUIDField()
-    team = serializers.UUIDField()
-    deleted = serializers.BooleanField(required=False, default=False)
-    base_updated_at = inputs.DateTimeField(required=False, allow_null=True)
-
-
 class SyncInput(serializers.Serializer):
     activities = serializers.ListField(child=serializers.DictField(), allow_empty=True)
 
@@ -112,78 +68,6 @@ class ActivityUpdateInput(ActivityFields):
 
 
 _timestamp = serializers.DateTimeField()
-_SLUG = re.compile(r"^[-a-zA-Z0-9_]{1,40}$")
-_SIX_PLACES = Decimal("0.000001")
-
-
-def _int_or_none(value, low: int, high: int):
-    if value is None:
-        return None
-    if type(value) is not int or not low <= value <= high:
-        raise ValueError
-    return value
-
-
-def _coordinate(value, low: Decimal, high: Decimal) -> Decimal | None:
-    if value is None:
-        return None
-    if type(value) not in (int, float, str):
-        raise ValueError
-    number = Decimal(str(value))
-    if number.quantize(_SIX_PLACES) != number or not low <= number <= high:
-        raise ValueError
-    return number
-
-
-def fast_sync_item(raw: dict) -> dict | None:
-    """The item parsed as SyncItemInput would, when every field is plainly valid; None sends it to the serializer.
-
-    Most items from the app are valid: this skips the serializer's per-field machinery for them. Anything
-    unusual (a wrong type, a string number, an out-of-range value) returns None, and the serializer then
-    accepts it or explains, field by field, what is wrong.
-    """
-    try:
-        note = raw.get("note", "")
-        if type(note) is not str or not storable_text(note):
-            return None
-        note = unicodedata.normalize("NFC", note.strip())
-        if len(note) > NOTE_MAX or type(raw["type"]) is not str or not _SLUG.match(raw["type"]):
-            return None
-        occurred = raw["occurred_on"]
-        deleted = raw.get("deleted", False)
-        if type(occurred) is not str or len(occurred) != 10 or type(deleted) is not bool:
-            return None
-        latitude = _coordinate(raw.get("latitude"), LAT_MIN, LAT_MAX)
-        longitude = _coordinate(raw.get("longitude"), LON_MIN, LON_MAX)
-        if (latitude is None) != (longitude is None):
-            return None
-        base = raw.get("base_updated_at")
-        if base is not None:
-            base = dt.datetime.fromisoformat(base)
-            if base.tzinfo is None or not inputs.FIRST_YEAR <= base.year <= inputs.LAST_YEAR:
-                return None
-        values = {
-            "id": uuid.UUID(raw["id"]),
-            "team": uuid.UUID(raw["team"]),
-            "hamlet": _int_or_none(raw.get("hamlet"), 1, 2**63 - 1),
-            "type": raw["type"],
-            "occurred_on": dt.date.fromisoformat(occurred),
-            "people_helped": _int_or_none(raw["people_helped"], 1, PEOPLE_MAX),
-            "households_helped": _int_or_none(raw.get("households_helped"), 0, PEOPLE_MAX),
-            "duration_minutes": _int_or_none(raw.get("duration_minutes"), 1, 1440),
-            "note": note,
-            "latitude": latitude,
-            "longitude": longitude,
-            "deleted": deleted,
-            "base_updated_at": base,
-        }
-    except (KeyError, ValueError, TypeError, ArithmeticError, AttributeError):
-        return None
-    if values["people_helped"] is None or type(raw["id"]) is not str or type(raw["team"]) is not str:
-        return None
-    if not inputs.FIRST_YEAR <= values["occurred_on"].year <= inputs.LAST_YEAR:
-        return None
-    return values
 
 
 def _too_large(message: str) -> DomainError:
@@ -220,10 +104,8 @@ class ActivitySyncApi(GenericAPIView):
             if not isinstance(raw, dict):
                 order.append((None, {"non_field_errors": [_("Each activity must be a JSON object.")]}))
                 continue
-            values = fast_sync_item(raw)
             try:
-                if values is None:
-                    values = parser.run_validation(raw)
+                values = parse_sync_item(raw, parser)
             except serializers.ValidationError as exc:
                 raw_id = raw.get("id")
                 order.append((str(raw_id) if raw_id is not None else None, exc.detail))
@@ -368,14 +250,19 @@ class ActivityTypeUpdateInput(serializers.Serializer):
     sort_order = inputs.IntegerField(min_value=0, max_value=1000, required=False)
 
 
+class ActivityTypeFilterInput(serializers.Serializer):
+    # allow_null: an absent flag is "either", not False (DRF reads a missing boolean in a query string as False).
+    active = serializers.BooleanField(required=False, allow_null=True)
+
+
 class ActivityTypeListApi(GenericAPIView):
     serializer_class = ActivityTypeOutput
 
     @extend_schema(parameters=[OpenApiParameter("active", bool)], responses=ActivityTypeOutput(many=True))
     def get(self, request):
-        raw = request.query_params.get("active")
-        active = None if raw is None else raw.lower() in {"1", "true", "yes"}
-        page = self.paginate_queryset(selectors.activity_type_list(user=request.user, active=active))
+        filters = ActivityTypeFilterInput(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        page = self.paginate_queryset(selectors.activity_type_list(user=request.user, filters=filters.validated_data))
         return self.get_paginated_response(ActivityTypeOutput(page, many=True).data)
 
     @extend_schema(request=ActivityTypeCreateInput, responses={201: ActivityTypeOutput})

@@ -14,8 +14,12 @@ from accounts.scoping import Role, ScopedQuerySet, scope_of
 # Vietnam's bounding box, including the Hoàng Sa and Trường Sa archipelagos.
 LAT_MIN, LAT_MAX = Decimal("8.0"), Decimal("23.5")
 LON_MIN, LON_MAX = Decimal("102.0"), Decimal("118.0")
+# Stored with six decimals (about 0.1 m), in at most nine digits.
+COORD_DIGITS, COORD_PLACES = 9, 6
 NOTE_MAX = 2000
-PEOPLE_MAX = 10000
+PEOPLE_MIN, PEOPLE_MAX = 1, 10000  # people_helped; households_helped is at most PEOPLE_MAX too
+DURATION_MIN, DURATION_MAX = 1, 1440  # minutes: at most one day
+TYPE_CODE_MAX = 40
 
 
 class ActivityTypeQuerySet(models.QuerySet):
@@ -25,7 +29,7 @@ class ActivityTypeQuerySet(models.QuerySet):
 
 
 class ActivityType(models.Model):
-    code = models.SlugField(max_length=40, primary_key=True)
+    code = models.SlugField(max_length=TYPE_CODE_MAX, primary_key=True)
     name_vi = models.CharField(max_length=200)
     name_en = models.CharField(max_length=200)
     active = models.BooleanField(default=True)
@@ -64,8 +68,8 @@ class Activity(models.Model):
     households_helped = models.PositiveIntegerField(null=True, blank=True)
     duration_minutes = models.PositiveIntegerField(null=True, blank=True)
     note = models.TextField(blank=True, default="")
-    latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
-    longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    latitude = models.DecimalField(max_digits=COORD_DIGITS, decimal_places=COORD_PLACES, null=True, blank=True)
+    longitude = models.DecimalField(max_digits=COORD_DIGITS, decimal_places=COORD_PLACES, null=True, blank=True)
     recorded_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     deleted = models.BooleanField(default=False)
     created_at = models.DateTimeField()
@@ -87,10 +91,11 @@ class Activity(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(people_helped__gte=1, people_helped__lte=PEOPLE_MAX), name="activity_people_range"
+                condition=Q(people_helped__gte=PEOPLE_MIN, people_helped__lte=PEOPLE_MAX), name="activity_people_range"
             ),
             models.CheckConstraint(
-                condition=Q(duration_minutes__isnull=True) | Q(duration_minutes__gte=1, duration_minutes__lte=1440),
+                condition=Q(duration_minutes__isnull=True)
+                | Q(duration_minutes__gte=DURATION_MIN, duration_minutes__lte=DURATION_MAX),
                 name="activity_duration_range",
             ),
             models.CheckConstraint(condition=LessThanOrEqual(Length("note"), NOTE_MAX), name="activity_note_length"),

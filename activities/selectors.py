@@ -7,27 +7,15 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 
 from activities import feed
+from activities.filters import ActivityFilter, ActivityTypeFilter
 from activities.models import Activity, ActivityType
+from config.inputs import filtered
 
 
 def activity_list(*, user, filters: dict | None = None) -> QuerySet[Activity]:
-    filters = filters or {}
+    """Activities the user may see (tombstones only with include_deleted), newest first, with their units."""
     qs = Activity.objects.visible_to(user).select_related("province", "commune").order_by("-occurred_on", "id")
-    if not filters.get("include_deleted"):
-        qs = qs.filter(deleted=False)
-    if filters.get("team"):
-        qs = qs.filter(team_id=filters["team"])
-    if filters.get("commune"):
-        qs = qs.filter(commune__code=filters["commune"])
-    if filters.get("province"):
-        qs = qs.filter(province__code=filters["province"])
-    if filters.get("type"):
-        qs = qs.filter(type_id=filters["type"])
-    if filters.get("occurred_from"):
-        qs = qs.filter(occurred_on__gte=filters["occurred_from"])
-    if filters.get("occurred_to"):
-        qs = qs.filter(occurred_on__lte=filters["occurred_to"])
-    return qs
+    return filtered(ActivityFilter, filters or {}, qs)
 
 
 @dataclass
@@ -51,8 +39,16 @@ def activity_changes(*, user, since: str | None, limit: int) -> ChangesPage:
     return ChangesPage(rows=rows, next_cursor=next_cursor, has_more=has_more)
 
 
-def activity_type_list(*, user, active: bool | None = None) -> QuerySet[ActivityType]:
-    qs = ActivityType.objects.visible_to(user).order_by("sort_order", "code")
-    if active is not None:
-        qs = qs.filter(active=active)
-    return qs
+# Display order of activity types: the API's list and every by-type breakdown of the coverage figures.
+TYPE_ORDER = ("sort_order", "code")
+
+
+def activity_type_list(*, user, filters: dict | None = None) -> QuerySet[ActivityType]:
+    """Activity types in display order (every user with a scope reads them), optionally only (in)active ones."""
+    qs = ActivityType.objects.visible_to(user).order_by(*TYPE_ORDER)
+    return filtered(ActivityTypeFilter, filters or {}, qs)
+
+
+def activity_type_codes() -> list[str]:
+    """Every activity type code (active or not) in display order: the keys of every by-type breakdown."""
+    return list(ActivityType.objects.order_by(*TYPE_ORDER).values_list("code", flat=True))

@@ -114,3 +114,15 @@ def test_a_bad_cursor_is_400(world, api):
     response = api(world.tuan).get(URL, {"since": "garbage!"})
     assert response.status_code == 400 and "since" in response.data
     assert api(world.tuan).get(URL, {"limit": 0}).status_code == 400
+
+
+def test_changes_feed_query_count(world, api, django_assert_num_queries):
+    client = api(world.tuan)
+    sync(client, items(30, world.teams.a1))
+    # 1. the visible horizon (the oldest transaction of this database still running); 2. the page after the cursor.
+    with django_assert_num_queries(2):
+        response = client.get(URL, {"limit": 20})
+    assert len(response.data["results"]) == 20 and response.data["has_more"] is True
+    with django_assert_num_queries(2):
+        rest = client.get(URL, {"since": response.data["next_cursor"], "limit": 20})
+    assert len(rest.data["results"]) == 10 and rest.data["has_more"] is False

@@ -191,6 +191,19 @@ def test_query_count_does_not_grow_with_the_batch(world, api, django_assert_max_
     assert len(replay) <= counts[0]
 
 
+def test_sync_query_count(world, api, django_assert_num_queries):
+    client = api(world.tuan)
+    batch = items(50, world.teams.a1, hamlet=world.hamlets.a1.pk)
+    # 1. savepoint; 2. the batch's teams in the caller's scope; 3. the named hamlets; 4. the activity types;
+    # 5. the activities that already have these ids; 6. one INSERT ... ON CONFLICT for the batch;
+    # 7. the changed-commune outbox mark; 8. release.
+    with django_assert_num_queries(8):
+        assert statuses(sync(client, batch)) == {"created": 50}
+    # A replay reads the same (1-5, 8) and writes nothing.
+    with django_assert_num_queries(6):
+        assert statuses(sync(client, batch)) == {"unchanged": 50}
+
+
 def test_deactivated_type_is_refused_for_new_activities_but_kept(world, api):
     client = api(world.tuan)
     old = items(1, world.teams.a1, type="online_shopping")
