@@ -13,7 +13,8 @@ import datetime as dt
 from django.db.models import Count, Min, Q, Sum
 from django.utils import timezone
 
-from activities.models import Activity, ActivityType
+from activities.models import Activity
+from activities.selectors import activity_type_codes
 from areas.models import Commune, Hamlet, Province, valid_on
 from coverage.models import NationalFigures
 from members.models import Background, Member, MemberRole
@@ -49,11 +50,6 @@ def quarter_of(day: dt.date) -> tuple[str, dt.date]:
 def next_quarter_start(day: dt.date) -> dt.date:
     _, start = quarter_of(day)
     return dt.date(start.year + 1, 1, 1) if start.month == 10 else dt.date(start.year, start.month + 3, 1)
-
-
-def activity_type_codes() -> list[str]:
-    """Every activity type code in display order: the keys of every by-type breakdown."""
-    return list(ActivityType.objects.order_by("sort_order", "code").values_list("code", flat=True))
 
 
 def province_complete(communes_covered: int, communes_total: int) -> bool:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import time
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -13,7 +12,9 @@ from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from areas.changes import RECOMPUTE_TASK
 from areas.models import Commune, DirtyCommune, Province
+from config.celery import app, enqueue
 from coverage import compute
 from coverage.models import CommuneFigures, Level, NationalFigures, ProvinceFigures, ReconcileRun, Snapshot
 
@@ -187,16 +188,6 @@ def recompute_all(*, province_code: str | None = None) -> RecomputeResult | None
         return _recompute_all_locked(province_code=province_code)
 
 
-def _fault_pause() -> None:
-    """Fault injection for the kill tests: hold the recompute open (COVERAGE_FAULT_PAUSE_SECONDS, default 0)."""
-    seconds = settings.COVERAGE_FAULT_PAUSE_SECONDS
-    if seconds:
-        from django.core.cache import cache
-
-        cache.set("coverage:fault-paused", timezone.now().isoformat(), timeout=seconds + 60)
-        time.sleep(seconds)
-
-
 def marks_waiting() -> bool:
     return DirtyCommune.objects.exists()
 
@@ -216,7 +207,6 @@ def _recompute_marked_locked(*, check_map: bool = True) -> int | None:
     marks = list(DirtyCommune.objects.values("commune_id").annotate(last=Max("id")).order_by())
     if not marks:
         return None
-    _fault_pause()
     ids = [m["commune_id"] for m in marks]
     last = max(m["last"] for m in marks)
     recompute(commune_ids=ids)
@@ -240,6 +230,20 @@ def recompute_dirty(*, max_rounds: int = 5) -> int | None:
             if count is None:
                 return done
             done += count
+    return done
+
+
+def recompute_dirty_and_follow_up() -> int | None:
+    """The worker's recompute after a kick: recompute_dirty(), then ask for another run when it could not finish.
+
+    If another recompute held the lock, or marks are still waiting after the last round, the task runs
+    again after the debounce window, so that marks never wait for the minute sweep. The request goes
+    straight to the broker: the kick's debounce key may still be set by the kick that started this run.
+    In the embedded mode (no broker) the next write or read recomputes what waits instead.
+    """
+    done = recompute_dirty()
+    if not app.conf.task_always_eager and (done is None or marks_waiting()):
+        enqueue(RECOMPUTE_TASK, countdown=settings.COVERAGE_KICK_DEBOUNCE_SECONDS)
     return done
 
 

@@ -19,17 +19,8 @@ logger = logging.getLogger(__name__)
     max_retries=5,
 )
 def recompute_dirty() -> int | None:
-    """Recompute the communes marked dirty (kicked after each write, debounced).
-
-    If another recompute held the lock, or marks are still waiting after the last round, schedule
-    this task again after the debounce window, so that marks never wait for the minute sweep. The
-    request goes straight to the broker: the kick's debounce key may still be set by the kick that
-    started this run.
-    """
-    done = services.recompute_dirty()
-    if not recompute_dirty.app.conf.task_always_eager and (done is None or services.marks_waiting()):
-        recompute_dirty.apply_async(countdown=settings.COVERAGE_KICK_DEBOUNCE_SECONDS)
-    return done
+    """Recompute the communes marked dirty (kicked after each write, debounced); the service asks again if needed."""
+    return services.recompute_dirty_and_follow_up()
 
 
 @shared_task(name="coverage.sweep", ignore_result=True, autoretry_for=(OperationalError,), max_retries=3)

@@ -150,6 +150,25 @@ def test_full_recompute_query_count_does_not_depend_on_the_number_of_communes(wo
     assert len(many) == 18, [q["sql"][:60] for q in many.captured_queries]
 
 
+def test_recompute_dirty_query_count(world, django_assert_num_queries):
+    from areas.changes import communes_changed
+
+    services.recompute_all()
+    communes_changed([world.a1.pk])
+    # Round 1: 1. savepoint; 2. advisory lock; 3. the national figures' validity; 4-5. provinces and communes
+    # current on the map (outdated figures?); 6. the marks, per commune; 7. the marked communes' provinces, now
+    # and as stored; 8. activity types; 9. the marked communes; 10. hamlets; 11. teams; 12. members;
+    # 13. activities; 14. commune figures upsert; 15. current provinces with their communes counted;
+    # 16. provinces with stored figures; 17. their communes' figures; 18. province upsert; 19. every province's
+    # figures; 20-21. next validity bound of provinces, of communes; 22. national upsert; 23. delete the marks
+    # read; 24. release. Round 2 finds no mark: 25. savepoint; 26. lock; 27. validity; 28-29. map counts;
+    # 30. marks; 31. release.
+    with django_assert_num_queries(31):
+        assert services.recompute_dirty() == 1
+    assert not DirtyCommune.objects.exists()
+    assert CommuneFigures.objects.get(commune=world.a1).teams_active == 1
+
+
 def test_incremental_equals_full(world, api):
     services.recompute_all()
     api(world.hoa).post("/api/v1/teams/", {"commune": "00001", "name": "Tổ mới", "established_on": "2025-08-01"})

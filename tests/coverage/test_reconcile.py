@@ -75,3 +75,18 @@ def test_health_reports_the_last_reconcile_and_the_waiting_marks(world, client):
     assert coverage["last_reconcile"].startswith(run.finished_at.date().isoformat()[:4])
     assert coverage["marks_waiting"] == 2 and coverage["oldest_mark_seconds"] >= 0
     assert ReconcileRun.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_reconcile_query_count(world, django_assert_num_queries):
+    services.recompute_all()
+    CommuneFigures.objects.filter(commune=world.a1).update(members_active=40)
+    # 1. savepoint; 2. advisory lock; 3. the national figures' validity; 4. the marks (none); then the stored
+    # figures: 5. current communes; 6. current provinces; 7-9. commune, province and national figures; the full
+    # recompute: 10. max outbox id; 11. activity types; 12. communes; 13. hamlets; 14. teams; 15. members;
+    # 16. activities; 17. commune upsert; 18. current provinces with their communes counted; 19. commune figures;
+    # 20. province upsert; 21. province figures; 22-23. next validity bound of provinces, of communes;
+    # 24. national upsert; the figures again: 25-29 as 5-9; 30. the reconcile run; 31. release.
+    with django_assert_num_queries(31):
+        run = services.reconcile()
+    assert run.differences == 1 and run.examples[0]["field"] == "members_active"

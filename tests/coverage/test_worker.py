@@ -9,7 +9,6 @@ import uuid
 from collections.abc import Callable
 
 import pytest
-from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 
@@ -152,21 +151,50 @@ def test_a_team_in_an_uncovered_commune_reaches_the_figures_within_5_seconds(api
     assert not DirtyCommune.objects.exists()
 
 
+def recompute_blocked_on_upsert(timeout: float = 20.0, worker: Worker | None = None) -> int:
+    """The pid of the backend whose recompute waits to write the commune figures (held by the test's lock)."""
+    found: list[int] = []
+
+    def blocked() -> bool:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                " AND query LIKE %s",
+                ["INSERT INTO coverage_communefigures%"],
+            )
+            found.extend(row[0] for row in cursor.fetchall())
+        return bool(found)
+
+    wait_for(blocked, timeout=timeout, what="the recompute blocked inside its transaction", worker=worker)
+    return found[0]
+
+
 def test_a_worker_killed_mid_recompute_loses_no_mark_and_the_sweep_converges(api, tmp_path):
+    from django.db import connections
+
     world = build_world()
     commune, officer = uncovered_commune(world)
     services.recompute_all()
-    with celery_worker(env={"COVERAGE_FAULT_PAUSE_SECONDS": "60"}, log_dir=tmp_path) as paused:
-        assert register_team(api, officer, commune).status_code == 201
-        wait_for(
-            lambda: cache.get("coverage:fault-paused") is not None, timeout=20, what="recompute paused", worker=paused
-        )
-        assert recompute_lock_holders() == 1  # the worker is inside the recompute's transaction
-        paused.kill()
+    # Another session holds the commune figures table: the worker's recompute takes the lock, reads every
+    # source row and then waits to write, inside its transaction, where the kill finds it. No code of the
+    # recompute knows about the test.
+    holder = connections.create_connection("default")
+    try:
+        with holder.cursor() as cursor:
+            cursor.execute("BEGIN")
+            cursor.execute("LOCK TABLE coverage_communefigures IN EXCLUSIVE MODE")
+            with celery_worker(log_dir=tmp_path) as paused:
+                assert register_team(api, officer, commune).status_code == 201
+                recompute_blocked_on_upsert(worker=paused)
+                assert recompute_lock_holders() == 1  # the worker is inside the recompute's transaction
+                paused.kill()
+            cursor.execute("ROLLBACK")  # the orphaned backend may now finish its statement, and finds no client
+    finally:
+        holder.close()
     # The killed transaction rolled back: the figures are the old ones and the mark is still there.
+    wait_for(lambda: recompute_lock_holders() == 0, timeout=10, what="PostgreSQL releasing the killed worker's lock")
     assert headline(world, commune) == BASELINE
     assert list(DirtyCommune.objects.values_list("commune_id", flat=True)) == [commune.pk]
-    wait_for(lambda: recompute_lock_holders() == 0, timeout=10, what="PostgreSQL releasing the killed worker's lock")
 
     with celery_worker(log_dir=tmp_path) as worker:  # a fresh worker; the purge also drops the killed kick
         app.send_task("coverage.sweep")  # as beat does every minute
