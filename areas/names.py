@@ -26,14 +26,15 @@ def clean_name(value: str) -> str:
     return unicodedata.normalize("NFC", value)
 
 
-def validate_name(raw: str | None, *, field: str, max_length: int, blank_message, long_message) -> str:
-    """The cleaned name, or a DomainError on `field`: blank_message if empty, long_message % {"max": n} if too long."""
+def validate_name(raw: str | None, *, field: str, max_length: int, messages: tuple) -> str:
+    """The cleaned name, or a DomainError on `field` with messages (when blank, when over max_length: %(max)d)."""
+    blank, too_long = messages
     name = clean_name(raw or "")
     # The messages may be lazy: a bulk import validates thousands of names and translates only the failures.
     if not name:
-        raise invalid(**{field: str(blank_message)})
+        raise invalid(**{field: str(blank)})
     if len(name) > max_length:
-        raise invalid(**{field: str(long_message) % {"max": max_length}})
+        raise invalid(**{field: str(too_long) % {"max": max_length}})
     return name
 
 

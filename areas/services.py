@@ -20,8 +20,10 @@ from config.errors import Conflict, DomainError, NotFound, invalid
 from config.spreadsheets import RowError
 
 HAMLET_NAME_MAX = 100
-_HAMLET_NAME_BLANK = gettext_lazy("The hamlet name may not be blank.")
-_HAMLET_NAME_LONG = gettext_lazy("The hamlet name may have at most %(max)d characters.")
+_HAMLET_NAME_MESSAGES = (
+    gettext_lazy("The hamlet name may not be blank."),
+    gettext_lazy("The hamlet name may have at most %(max)d characters."),
+)
 
 # Other apps register "is this hamlet in use?" checks here (teams does, in its AppConfig.ready),
 # so that areas never imports them. Each returns a message when the hamlet may not be removed.
@@ -30,13 +32,7 @@ HAMLET_REMOVAL_GUARDS: list[Callable[[Hamlet], str | None]] = []
 
 def validate_hamlet_name(raw: str) -> str:
     """The cleaned name, or a DomainError on `name`."""
-    return validate_name(
-        raw,
-        field="name",
-        max_length=HAMLET_NAME_MAX,
-        blank_message=_HAMLET_NAME_BLANK,
-        long_message=_HAMLET_NAME_LONG,
-    )
+    return validate_name(raw, field="name", max_length=HAMLET_NAME_MAX, messages=_HAMLET_NAME_MESSAGES)
 
 
 def commune_get_writable(*, actor, commune_code: str, writes: type[ScopedQuerySet] = HamletQuerySet) -> Commune:

@@ -29,8 +29,10 @@ from teams.models import Team, TeamStatus
 from teams.services import team_get_for_update, teams_figures_set
 
 FULL_NAME_MAX = 150
-_FULL_NAME_BLANK = gettext_lazy("The full name may not be blank.")
-_FULL_NAME_LONG = gettext_lazy("The full name may have at most %(max)d characters.")
+_FULL_NAME_MESSAGES = (
+    gettext_lazy("The full name may not be blank."),
+    gettext_lazy("The full name may have at most %(max)d characters."),
+)
 
 
 # --- Derived team figures -------------------------------------------------------------------
@@ -93,13 +95,7 @@ def team_members_dissolve(*, team, day: dt.date) -> None:
 
 def validate_full_name(raw: str) -> str:
     """The cleaned full name, or a DomainError on `full_name`."""
-    return validate_name(
-        raw,
-        field="full_name",
-        max_length=FULL_NAME_MAX,
-        blank_message=_FULL_NAME_BLANK,
-        long_message=_FULL_NAME_LONG,
-    )
+    return validate_name(raw, field="full_name", max_length=FULL_NAME_MAX, messages=_FULL_NAME_MESSAGES)
 
 
 def validate_phone(raw: str) -> str:

@@ -32,8 +32,10 @@ from config.versions import check_version, replay_or_conflict
 from teams.models import SizePolicy, SizeStatus, Team, TeamQuerySet, TeamStatus
 
 TEAM_NAME_MAX = 200
-_TEAM_NAME_BLANK = gettext_lazy("The team name may not be blank.")
-_TEAM_NAME_LONG = gettext_lazy("The team name may have at most %(max)d characters.")
+_TEAM_NAME_MESSAGES = (
+    gettext_lazy("The team name may not be blank."),
+    gettext_lazy("The team name may have at most %(max)d characters."),
+)
 
 
 # --- Size policy --------------------------------------------------------------------------
@@ -102,13 +104,7 @@ def size_policy_set(*, actor, province_code: str, min_members: int, max_members:
 
 def validate_team_name(raw: str) -> str:
     """The cleaned team name, or a DomainError on `name`."""
-    return validate_name(
-        raw,
-        field="name",
-        max_length=TEAM_NAME_MAX,
-        blank_message=_TEAM_NAME_BLANK,
-        long_message=_TEAM_NAME_LONG,
-    )
+    return validate_name(raw, field="name", max_length=TEAM_NAME_MAX, messages=_TEAM_NAME_MESSAGES)
 
 
 def team_name_fields(name: str) -> dict[str, str]:

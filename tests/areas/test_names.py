@@ -39,7 +39,7 @@ def test_fold_drops_every_diacritic():
 
 
 def _validate(raw):
-    return validate_name(raw, field="title", max_length=5, blank_message="blank", long_message="at most %(max)d")
+    return validate_name(raw, field="title", max_length=5, messages=("blank", "at most %(max)d"))
 
 
 def test_validate_name_returns_the_cleaned_name():

@@ -11,6 +11,7 @@ from django.db import connection
 from django.utils import timezone
 
 from members.models import Member
+from members.services import leader_loses_login, member_changes_apply, member_leave_apply
 
 pytestmark = pytest.mark.django_db
 
@@ -196,6 +197,29 @@ def test_demoting_the_leader_switches_off_their_login(world, api):
     assert world.tuan.is_active is False
     world.teams.a1.refresh_from_db()
     assert world.teams.a1.leader_id is None
+
+
+def test_a_leader_whose_phone_changes_loses_the_login_and_keeps_the_role(world, api):
+    leader = world.leaders.a1
+    response = api(world.hoa).patch(f"{URL}{leader.pk}/", {"phone": "0911222333", "version": leader.version})
+    assert response.status_code == 200, response.data
+    leader.refresh_from_db()
+    world.tuan.refresh_from_db()
+    assert (leader.role, leader.user_id, world.tuan.is_active) == ("leader", None, False)
+
+
+def test_the_login_rule_and_the_leave_rule_on_an_instance():
+    leader = Member(role="leader", phone="0911000000", user_id=7, joined_on=dt.date(2026, 3, 1), version=2)
+    assert not leader_loses_login(leader, {"role": "leader", "phone": "0911000000", "full_name": "Lê Văn A"})
+    assert leader_loses_login(leader, {"role": "deputy"})
+    assert leader_loses_login(leader, {"phone": "0911000001"})
+    assert not leader_loses_login(Member(role="member", phone="0911000000"), {"role": "deputy"})
+    assert member_changes_apply(leader, {"role": "member"}) == 7
+    assert (leader.role, leader.user_id, leader.version) == ("member", None, 3)
+    # A member who joined after the leaving day leaves on the day they joined; the login goes with them.
+    joined_late = Member(active=True, user_id=8, joined_on=dt.date(2026, 3, 1), version=1)
+    assert member_leave_apply(joined_late, dt.date(2026, 2, 1)) == 8
+    assert (joined_late.active, joined_late.left_on, joined_late.version) == (False, dt.date(2026, 3, 1), 2)
 
 
 def test_create_account_with_team_sets_the_leader_login(world):
