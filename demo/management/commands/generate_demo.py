@@ -9,6 +9,7 @@ from demo.plan import (
     DEFAULT_INCOMPLETE_PROVINCES,
     DEFAULT_PROVINCE,
     DEFAULT_UNCOVERED_COMMUNES,
+    DEMO_COMMUNE,
     NATIONAL_TEAMS,
     Scale,
     demo_communes,
@@ -20,12 +21,11 @@ from teams.models import Team
 class Command(BaseCommand):
     help = (
         "Create demo hamlets, teams and members on the real communes (run load_areas first). "
-        "--scale commune: a few Hà Nội communes including 00226 (the README demo); province: every commune of "
-        f"one province (--province, default {DEFAULT_PROVINCE}); national: all 3,321 communes with exactly "
+        f"--scale commune: a few Hà Nội communes including {DEMO_COMMUNE} (the README demo); province: every "
+        f"commune of one province (--province, default {DEFAULT_PROVINCE}); national: all 3,321 communes with exactly "
         f"{NATIONAL_TEAMS:,} teams and about 400,000 members (the ministry's Q1/2024 figures). The same seed gives "
         "the same rows. Refuses a database that already has hamlets, teams or members unless --reset, which "
-        "deletes every member, team, hamlet and dirty mark first (with the teams' activities; their leader logins are "
-        "switched off)."
+        "deletes every member, team, hamlet and dirty mark first (with the teams' activities and their leader logins)."
     )
 
     def add_arguments(self, parser):
