@@ -45,14 +45,8 @@ class NoteField(serializers.CharField):
 
 
 def _coordinate_field(low: Decimal, high: Decimal) -> serializers.DecimalField:
-    return serializers.DecimalField(
-        max_digits=COORD_DIGITS,
-        decimal_places=COORD_PLACES,
-        required=False,
-        allow_null=True,
-        min_value=low,
-        max_value=high,
-    )
+    optional = {"required": False, "allow_null": True}
+    return serializers.DecimalField(COORD_DIGITS, COORD_PLACES, min_value=low, max_value=high, **optional)
 
 
 class ActivityFields(serializers.Serializer):
