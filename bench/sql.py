@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+from coverage import compute
+
 COMMUNE_FIGURES_SQL = """
 WITH communes AS (
     SELECT id, province_id FROM areas_commune
@@ -75,29 +77,14 @@ LEFT JOIN members AS m ON m.commune_id = c.id
 LEFT JOIN activities AS a ON a.commune_id = c.id
 """
 
-COUNT_COLUMNS = (
-    "hamlets_total",
-    "hamlets_covered",
-    "teams_active",
-    "teams_commune_level",
-    "teams_hamlet_level",
-    "members_active",
-    "activities",
-    "people_helped",
-    "activities_quarter",
-    "people_helped_quarter",
-)
-BREAKDOWN_COLUMNS = (
-    "teams_by_size_status",
-    "members_by_role",
-    "members_by_background",
-    "activities_by_type",
-    "activities_by_type_quarter",
-)
+# The query's columns after (id, province_id), in this order: the recompute's own names, so that `compare` checks
+# the same figures the recompute stores. The SQL above is the hand-written yardstick and stays written out.
+COUNT_COLUMNS = compute.COUNTS
+BREAKDOWN_COLUMNS = compute.BREAKDOWNS
 
 
 def quarter_start(day: dt.date) -> dt.date:
-    return dt.date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
+    return compute.quarter_of(day)[1]
 
 
 def run(cursor, today: dt.date) -> list[tuple]:
