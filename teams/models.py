@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 
 from accounts.scoping import Role, ScopedQuerySet
 
@@ -44,6 +46,15 @@ class SizePolicy(models.Model):
 
     def __str__(self) -> str:
         return f"{self.province_id}: {self.min_members}-{self.max_members}"
+
+    @classmethod
+    def range_of(cls, province) -> tuple[Coalesce, Coalesce]:
+        """SQL for the (min, max) members of `province` (an OuterRef): its policy, else the settings' default."""
+        policy = cls.objects.filter(province_id=province)
+        return (
+            Coalesce(Subquery(policy.values("min_members")[:1]), Value(settings.TEAM_SIZE_MIN_DEFAULT)),
+            Coalesce(Subquery(policy.values("max_members")[:1]), Value(settings.TEAM_SIZE_MAX_DEFAULT)),
+        )
 
 
 class TeamQuerySet(ScopedQuerySet):

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from django.conf import settings
-from django.db.models import Exists, OuterRef, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Exists, OuterRef, QuerySet
 
 from areas.models import Province
 from config.inputs import filtered
@@ -27,14 +25,14 @@ def team_list(*, user, filters: dict | None = None) -> QuerySet[Team]:
 def size_policy_list(*, user) -> QuerySet[Province]:
     """Current provinces in scope, each with its team-size range (its policy, else the default) and
     `is_default`, in one query."""
-    policy = SizePolicy.objects.filter(province_id=OuterRef("pk"))
+    low, high = SizePolicy.range_of(OuterRef("pk"))
     return (
         Province.objects.current()
         .visible_to(user)
         .annotate(
-            min_members=Coalesce(Subquery(policy.values("min_members")[:1]), Value(settings.TEAM_SIZE_MIN_DEFAULT)),
-            max_members=Coalesce(Subquery(policy.values("max_members")[:1]), Value(settings.TEAM_SIZE_MAX_DEFAULT)),
-            is_default=~Exists(policy),
+            min_members=low,
+            max_members=high,
+            is_default=~Exists(SizePolicy.objects.filter(province_id=OuterRef("pk"))),
         )
         .order_by("code")
     )

@@ -6,10 +6,8 @@ import datetime as dt
 import uuid
 from collections.abc import Callable, Iterable
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Case, F, OuterRef, Q, Subquery, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import Case, F, OuterRef, Q, Value, When
 from django.db.models.lookups import GreaterThan, LessThan
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -41,19 +39,10 @@ _TEAM_NAME_MESSAGES = (
 # --- Size policy --------------------------------------------------------------------------
 
 
-def size_range(province_id: int) -> tuple[int, int]:
-    policy = SizePolicy.objects.filter(province_id=province_id).first()
-    if policy is None:
-        return settings.TEAM_SIZE_MIN_DEFAULT, settings.TEAM_SIZE_MAX_DEFAULT
-    return policy.min_members, policy.max_members
-
-
 def size_status_expression(count=None):
     """SQL for a team's size_status from its member count and its province's policy (or the default)."""
     count = count if count is not None else F("member_count")
-    policy = SizePolicy.objects.filter(province_id=OuterRef("province_id"))
-    low = Coalesce(Subquery(policy.values("min_members")[:1]), Value(settings.TEAM_SIZE_MIN_DEFAULT))
-    high = Coalesce(Subquery(policy.values("max_members")[:1]), Value(settings.TEAM_SIZE_MAX_DEFAULT))
+    low, high = SizePolicy.range_of(OuterRef("province_id"))
     return Case(
         When(LessThan(count, low), then=Value(SizeStatus.UNDER)),
         When(GreaterThan(count, high), then=Value(SizeStatus.OVER)),
