@@ -6,12 +6,14 @@ import datetime as dt
 from collections.abc import Callable
 
 from areas.models import Hamlet
-from areas.names import clean_name, fold, name_key
+from areas.names import clean_name
+from areas.services import hamlet_build
 from demo.people import People, new_uuid, team_members
 from demo.plan import DemoPlan
 from members.models import Member
 from members.services import teams_recount
 from teams.models import Team
+from teams.services import team_build
 
 _BATCH = 5000
 # Communes written per round of bulk inserts: large enough for big batches, small enough to keep memory flat.
@@ -31,14 +33,7 @@ def plan_write(plan: DemoPlan, progress: Callable[[int], None] | None = None) ->
         hamlets = {}
         for p in chunk:
             for h in p.hamlets:
-                name = clean_name(h.name)
-                hamlets[id(h)] = Hamlet(
-                    commune_id=p.commune.pk,
-                    province_id=p.commune.province_id,
-                    name=name,
-                    name_key=name_key(name),
-                    kind=h.kind,
-                )
+                hamlets[id(h)] = hamlet_build(commune=p.commune, name=clean_name(h.name), kind=h.kind)
         Hamlet.objects.bulk_create(hamlets.values(), batch_size=_BATCH)
         teams: list[Team] = []
         members: list[Member] = []
@@ -48,14 +43,11 @@ def plan_write(plan: DemoPlan, progress: Callable[[int], None] | None = None) ->
             slots += [(h, h.team_size) for h in commune_plan.hamlets if h.team_size]
             for hamlet_plan, size in slots:
                 name = clean_name(f"Tổ Công nghệ số cộng đồng {hamlet_plan.name if hamlet_plan else commune.name}")
-                team = Team(
-                    id=new_uuid(rng),
-                    province_id=commune.province_id,
-                    commune_id=commune.pk,
-                    hamlet_id=hamlets[id(hamlet_plan)].pk if hamlet_plan else None,
+                team = team_build(
+                    team_id=new_uuid(rng),
+                    commune=commune,
+                    hamlet=hamlets[id(hamlet_plan)] if hamlet_plan else None,
                     name=name,
-                    name_key=name_key(name),
-                    name_folded=fold(name),
                     established_on=_ESTABLISHED_FROM + dt.timedelta(days=rng.randint(0, days)),
                     decision_number=f"{rng.randint(1, 999)}/QĐ-UBND",
                 )
