@@ -274,15 +274,13 @@ ACTIVITY_MAX_AGE_DAYS = env_int("ACTIVITY_MAX_AGE_DAYS", 365, minimum=1)
 ACTIVITY_EDIT_WINDOW_DAYS = env_int("ACTIVITY_EDIT_WINDOW_DAYS", 30, minimum=0)
 SYNC_MAX_ITEMS = env_int("SYNC_MAX_ITEMS", 500, minimum=1)
 SYNC_MAX_BYTES = env_int("SYNC_MAX_BYTES", 4 * 1024 * 1024, minimum=1024)
-# Fault injection for the worker-kill tests only: seconds a recompute holds its transaction open.
-COVERAGE_FAULT_PAUSE_SECONDS = env_int("COVERAGE_FAULT_PAUSE_SECONDS", 0, minimum=0)
 COVERAGE_KICK_DEBOUNCE_SECONDS = env_int("COVERAGE_KICK_DEBOUNCE_SECONDS", 1, minimum=0)
 # A nightly reconcile that finds another recompute running tries again after this many seconds, until it runs.
 COVERAGE_RECONCILE_RETRY_SECONDS = env_int("COVERAGE_RECONCILE_RETRY_SECONDS", 30, minimum=1)
 
 # --- Registry imports: limits (issue 11) ---
 # An uploaded sheet is untrusted input: each limit is named, with its value, in the error that reports it
-# (config.spreadsheets). The upload itself is at most 10 MB (members.registry_import.IMPORT_MAX_BYTES).
+# (config.spreadsheets). The upload itself is at most 10 MB (members.registry_import.jobs.IMPORT_MAX_BYTES).
 IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 50_000, minimum=1)
 IMPORT_MAX_COLUMNS = env_int("IMPORT_MAX_COLUMNS", 50, minimum=1)
 IMPORT_MAX_CELL_CHARS = env_int("IMPORT_MAX_CELL_CHARS", 1_000, minimum=1)

@@ -23,7 +23,7 @@ from accounts.services import leader_logins_deactivate
 from areas.changes import commune_changed
 from areas.names import validate_name
 from config.errors import Conflict, DomainError, NotFound, constraint_name, invalid
-from config.versions import check_version, replay_or_conflict
+from config.versioning import check_version, replay_or_conflict
 from members.models import Member, MemberQuerySet, MemberRole
 from teams.models import Team, TeamStatus
 from teams.services import team_get_for_update, teams_figures_set

@@ -26,7 +26,7 @@ from config.errors import (
     constraint_name,
     invalid,
 )
-from config.versions import check_version, replay_or_conflict
+from config.versioning import check_version, replay_or_conflict
 from teams.models import SizePolicy, SizeStatus, Team, TeamQuerySet, TeamStatus
 
 TEAM_NAME_MAX = 200
