@@ -35,9 +35,9 @@ def state(obj: models.Model | None) -> dict | None:
     return data
 
 
-def audit_record(*, actor, action: str, obj: models.Model, before: dict | None, after: dict | None = None) -> None:
-    """Append one entry. `before` comes from state() taken before the change; after defaults to the row now."""
-    AuditEntry.objects.create(
+def _entry(*, actor, action: str, obj: models.Model, before: dict | None, after: dict | None) -> AuditEntry:
+    """An unsaved entry for one row: who did what to which row, where, and the row before and after."""
+    return AuditEntry(
         actor=actor if getattr(actor, "pk", None) else None,
         actor_role=getattr(actor, "role", "") or "",
         action=action,
@@ -50,23 +50,13 @@ def audit_record(*, actor, action: str, obj: models.Model, before: dict | None, 
     )
 
 
+def audit_record(*, actor, action: str, obj: models.Model, before: dict | None, after: dict | None = None) -> None:
+    """Append one entry. `before` comes from state() taken before the change; after defaults to the row now."""
+    _entry(actor=actor, action=action, obj=obj, before=before, after=after).save(force_insert=True)
+
+
 def audit_bulk(*, actor, action: str, objects: list, befores: dict | None = None) -> None:
     """One entry per object in one INSERT (bulk writes: imports)."""
     befores = befores or {}
-    AuditEntry.objects.bulk_create(
-        [
-            AuditEntry(
-                actor=actor if getattr(actor, "pk", None) else None,
-                actor_role=getattr(actor, "role", "") or "",
-                action=action,
-                entity=obj._meta.label_lower,
-                entity_id=str(obj.pk),
-                province_id=getattr(obj, "province_id", None),
-                commune_id=getattr(obj, "commune_id", None),
-                before=befores.get(obj.pk),
-                after=state(obj),
-            )
-            for obj in objects
-        ],
-        batch_size=2000,
-    )
+    entries = [_entry(actor=actor, action=action, obj=obj, before=befores.get(obj.pk), after=None) for obj in objects]
+    AuditEntry.objects.bulk_create(entries, batch_size=2000)
