@@ -70,8 +70,25 @@ def read_2025_dataset(path: Path | None = None) -> tuple[list[SourceUnit], list[
     return sorted(provinces.values(), key=lambda u: u.code), communes
 
 
-def _differs(obj, values: dict) -> bool:
-    return any(getattr(obj, k) != v for k, v in values.items())
+def _upsert(model, valid_from: dt.date, wanted: dict[str, dict]) -> tuple[list, list, dict]:
+    """Create the units of this map that are missing and update the ones that differ, by code, in bulk.
+
+    Returns (created, changed, the rows that existed before).
+    """
+    existing = {obj.code: obj for obj in model.objects.select_for_update().filter(valid_from=valid_from)}
+    created, changed = [], []
+    for code, values in wanted.items():
+        obj = existing.get(code)
+        if obj is None:
+            created.append(model(code=code, valid_from=valid_from, **values))
+        elif any(getattr(obj, k) != v for k, v in values.items()):
+            for k, v in values.items():
+                setattr(obj, k, v)
+            changed.append(obj)
+    model.objects.bulk_create(created, batch_size=1000)
+    if changed:
+        model.objects.bulk_update(changed, list(next(iter(wanted.values()))), batch_size=1000)
+    return created, changed, existing
 
 
 @transaction.atomic
@@ -82,44 +99,33 @@ def load_2025_map(*, progress: Callable[[int], None] | None = None) -> LoadResul
     result = LoadResult(SOURCE, version, provinces=len(provinces), communes=len(communes))
     valid_from: dt.date = MAP_2025
 
-    existing_p = {p.code: p for p in Province.objects.select_for_update().filter(valid_from=valid_from)}
-    new_p, changed_p = [], []
-    for unit in provinces:
-        values = {"name": unit.name, "short_name": unit.short_name, "kind": unit.kind, "name_key": name_key(unit.name)}
-        obj = existing_p.get(unit.code)
-        if obj is None:
-            new_p.append(Province(code=unit.code, valid_from=valid_from, **values))
-        elif _differs(obj, values):
-            for k, v in values.items():
-                setattr(obj, k, v)
-            changed_p.append(obj)
-    Province.objects.bulk_create(new_p)
-    Province.objects.bulk_update(changed_p, ["name", "short_name", "kind", "name_key"])
+    new_p, changed_p, _existing = _upsert(
+        Province,
+        valid_from,
+        {
+            u.code: {"name": u.name, "short_name": u.short_name, "kind": u.kind, "name_key": name_key(u.name)}
+            for u in provinces
+        },
+    )
     if progress:
         progress(len(provinces))
     province_ids = dict(Province.objects.filter(valid_from=valid_from).values_list("code", "id"))
 
-    existing_c = {c.code: c for c in Commune.objects.select_for_update().filter(valid_from=valid_from)}
-    new_c, changed_c = [], []
-    fields = ["name", "short_name", "kind", "province_id", "name_key", "name_folded"]
-    for unit in communes:
-        values = {
-            "name": unit.name,
-            "short_name": unit.short_name,
-            "kind": unit.kind,
-            "province_id": province_ids[unit.province_code],
-            "name_key": name_key(unit.name),
-            "name_folded": fold(unit.name),
-        }
-        obj = existing_c.get(unit.code)
-        if obj is None:
-            new_c.append(Commune(code=unit.code, valid_from=valid_from, **values))
-        elif _differs(obj, values):
-            for k, v in values.items():
-                setattr(obj, k, v)
-            changed_c.append(obj)
-    Commune.objects.bulk_create(new_c, batch_size=1000)
-    Commune.objects.bulk_update(changed_c, fields, batch_size=1000)
+    new_c, changed_c, existing_c = _upsert(
+        Commune,
+        valid_from,
+        {
+            u.code: {
+                "name": u.name,
+                "short_name": u.short_name,
+                "kind": u.kind,
+                "province_id": province_ids[u.province_code],
+                "name_key": name_key(u.name),
+                "name_folded": fold(u.name),
+            }
+            for u in communes
+        },
+    )
     if progress:
         progress(len(communes))
 
