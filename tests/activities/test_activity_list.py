@@ -65,7 +65,10 @@ def test_activity_list_query_count(world, api, django_assert_num_queries):
 def test_activity_types_filter_on_active(world, api):
     ActivityType.objects.filter(pk="other").update(active=False)
     client = api(world.tuan)
-    codes = lambda params: {row["code"] for row in client.get(TYPES_URL, params).data["results"]}  # noqa: E731
+
+    def codes(params):
+        return {row["code"] for row in client.get(TYPES_URL, params).data["results"]}
+
     every = set(ActivityType.objects.values_list("code", flat=True))
     assert codes({}) == every
     assert codes({"active": "true"}) == every - {"other"}
