@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 
 from accounts.filters import AuditFilter
 from accounts.models import AuditEntry
-from config.inputs import filtered
+from config.filtering import filtered
 
 
 def audit_list(*, user, filters: dict | None = None) -> QuerySet[AuditEntry]:

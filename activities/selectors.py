@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from activities import feed
 from activities.filters import ActivityFilter, ActivityTypeFilter
 from activities.models import Activity, ActivityType
-from config.inputs import filtered
+from config.filtering import filtered
 
 
 def activity_list(*, user, filters: dict | None = None) -> QuerySet[Activity]:

@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 
 from areas.filters import CommuneFilter, HamletFilter
 from areas.models import Commune, Hamlet, Province
-from config.inputs import filtered
+from config.filtering import filtered
 
 
 def province_list(*, user) -> QuerySet[Province]:

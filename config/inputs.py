@@ -1,5 +1,4 @@
-"""The project's input fields and JSON parsing: what every API accepts as a number, a date, a time or a body,
-and how a parsed input reaches a FilterSet or a version-checked write.
+"""The project's input fields and JSON parsing: what every API accepts as a number, a date, a time or a body.
 
 DRF's own fields accept more than this service can store: digits of any script ("٥" is 5 to int()),
 any integer (SQLite stops at 2**63), any year from 1 to 9999 (making year 1 aware overflows), and JSON
@@ -134,29 +133,3 @@ class JSONRenderer(renderers.JSONRenderer):
         except UnicodeEncodeError:
             self.ensure_ascii = True
             return super().render(data, accepted_media_type, renderer_context)
-
-
-def filtered(filterset_class, data: dict, queryset):
-    """`queryset` narrowed by a django-filter FilterSet given already-parsed values (a serializer's
-    validated_data, or raw query parameters): a value the FilterSet cannot read is a 400, never ignored."""
-    # Imported here: DRF's settings import this module (its JSON parser and renderer) while config.errors,
-    # which imports DRF's views, is still loading.
-    from config.errors import DomainError
-
-    filterset = filterset_class(data=data, queryset=queryset)
-    if not filterset.is_valid():
-        raise DomainError(fields={name: list(messages) for name, messages in filterset.errors.items()})
-    return filterset.qs
-
-
-def versioned_input(serializer_class: type[serializers.Serializer], request) -> tuple[dict, int | None]:
-    """A PATCH body parsed by `serializer_class`, and the version the client edits (the body's `version`,
-    else If-Match; None when it sent neither). The values come back without `version`."""
-    from config.versioning import requested_version  # see filtered(): config.errors is not loaded yet here
-
-    data = serializer_class(data=request.data)
-    data.is_valid(raise_exception=True)
-    values = dict(data.validated_data)
-    version = requested_version(request, values)
-    values.pop("version", None)
-    return values, version

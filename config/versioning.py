@@ -16,6 +16,17 @@ def etag(version: int) -> str:
     return f'"{version}"'
 
 
+def versioned_input(serializer_class, request) -> tuple[dict, int | None]:
+    """A PATCH body parsed by `serializer_class`, and the version the client edits (the body's `version`,
+    else If-Match; None when it sent neither). The values come back without `version`."""
+    data = serializer_class(data=request.data)
+    data.is_valid(raise_exception=True)
+    values = dict(data.validated_data)
+    version = requested_version(request, values)
+    values.pop("version", None)
+    return values, version
+
+
 def requested_version(request, data: dict) -> int | None:
     """The version the client edits: the body's `version`, else If-Match; None when it sent neither."""
     if data.get("version") is not None:

@@ -9,7 +9,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
 from config import inputs
-from config.versioning import etag
+from config.versioning import etag, versioned_input
 from members import selectors, services
 from members.masking import national_id_for, phone_for
 from members.models import Background, Gender, Member, MemberRole
@@ -160,7 +160,7 @@ class MemberDetailApi(GenericAPIView):
         parameters=[OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, description='e.g. "3"')],
     )
     def patch(self, request, pk):
-        values, version = inputs.versioned_input(MemberUpdateInput, request)
+        values, version = versioned_input(MemberUpdateInput, request)
         member = services.member_update(actor=request.user, member_id=pk, version=version, **values)
         return _member_response(request, member.pk)
 

@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from config.errors import NotFound
-from config.inputs import filtered
+from config.filtering import filtered
 from members.filters import MemberFilter
 from members.models import Member
 from teams.models import Team

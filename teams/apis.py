@@ -9,7 +9,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
 from config import inputs
-from config.versioning import etag
+from config.versioning import etag, versioned_input
 from teams import selectors, services
 from teams.models import SizeStatus, Team, TeamStatus
 
@@ -153,7 +153,7 @@ class TeamDetailApi(GenericAPIView):
         parameters=[OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, description='e.g. "3"')],
     )
     def patch(self, request, pk):
-        values, version = inputs.versioned_input(TeamUpdateInput, request)
+        values, version = versioned_input(TeamUpdateInput, request)
         if "commune" in values:
             values["commune_code"] = values.pop("commune")
         if "hamlet" in values:
@@ -167,7 +167,7 @@ class TeamDissolveApi(GenericAPIView):
 
     @extend_schema(request=TeamDissolveInput, responses={200: TeamOutput})
     def post(self, request, pk):
-        values, version = inputs.versioned_input(TeamDissolveInput, request)
+        values, version = versioned_input(TeamDissolveInput, request)
         team = services.team_dissolve(
             actor=request.user, team_id=pk, dissolved_on=values.get("dissolved_on"), version=version
         )

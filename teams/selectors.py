@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Exists, OuterRef, QuerySet
 
 from areas.models import Province
-from config.inputs import filtered
+from config.filtering import filtered
 from teams.filters import TeamFilter
 from teams.models import SizePolicy, Team
 
