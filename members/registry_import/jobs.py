@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.scoping import Role, scope_of
+from config.celery import enqueue
 from config.errors import DomainError, invalid
 from config.spreadsheets import RowError, SheetError, SheetLimits, check_upload, read_rows
 from members.models import ImportJob, ImportStatus
@@ -29,6 +30,8 @@ from members.registry_import.writing import registry_import
 logger = logging.getLogger(__name__)
 
 IMPORT_MAX_BYTES = 10 * 1024 * 1024
+# members/tasks.py registers it; started by name so that this package does not import the tasks that import it.
+RUN_IMPORT_TASK = "members.run_import"
 IMPORT_SUFFIXES = (".csv", ".xlsx")
 
 
@@ -87,9 +90,7 @@ def import_job_create(*, actor, upload) -> tuple[ImportJob, bool]:
         checksum=checksum,
         content=content,
     )
-    from members.tasks import run_import  # tasks imports this package
-
-    transaction.on_commit(lambda: run_import.delay(str(job.pk)))
+    transaction.on_commit(lambda: enqueue(RUN_IMPORT_TASK, kwargs={"job_id": str(job.pk)}))
     return job, True
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import csv
 import datetime as dt
 import io
@@ -400,9 +401,10 @@ def queued_job_ids() -> list[str]:
     """The job ids of members.run_import messages waiting in the real Redis broker."""
     ids = []
     for raw in redis.Redis.from_url(settings.REDIS_URL).lrange("celery", 0, -1):
-        headers = json.loads(raw)["headers"]
-        if headers["task"] == "members.run_import":
-            ids.append(headers["argsrepr"].strip("(),'\""))
+        message = json.loads(raw)
+        if message["headers"]["task"] == "members.run_import":
+            args, kwargs, _embed = json.loads(base64.b64decode(message["body"]))
+            ids.append(kwargs.get("job_id") or args[0])
     return ids
 
 
