@@ -26,35 +26,31 @@ def account_upsert(
     phone: str,
     password: str,
     role: str,
-    province_code: str | None = None,
-    commune_code: str | None = None,
+    province=None,
+    commune=None,
     full_name: str = "",
     check_password_strength: bool = True,
 ) -> tuple[User, bool]:
-    """Create the login for a phone, or reset its password, role and scope. Returns (user, created)."""
+    """Create the login for a phone, or reset its password, role and scope. Returns (user, created).
+
+    `province` and `commune` are unit rows the caller looked up (areas.selectors.units_by_code): a province
+    admin's login takes the province, a commune officer's the commune and its province, a ministry's neither.
+    """
     try:
         phone = canonical_phone(phone)
     except InvalidPhone as exc:
         raise invalid(phone=exc.args[0]) from None
     if role not in Role.values or role == Role.TEAM_LEADER:
         raise invalid(role=_("Unknown role. Use ministry, province_admin or commune_officer."))
-    # The unit models are reached through the scope's foreign keys: accounts sits below areas.
-    Province = User._meta.get_field("province").related_model
-    Commune = User._meta.get_field("commune").related_model
-    province = commune = None
-    if role == Role.PROVINCE_ADMIN:
-        if not province_code:
-            raise invalid(province=_("A province admin needs a province code."))
-        province = Province.objects.current().filter(code=province_code).first()
-        if province is None:
-            raise invalid(province=_("Unknown province code."))
-    if role == Role.COMMUNE_OFFICER:
-        if not commune_code:
-            raise invalid(commune=_("A commune officer needs a commune code."))
-        commune = Commune.objects.current().filter(code=commune_code).first()
-        if commune is None:
-            raise invalid(commune=_("Unknown commune code."))
-        province = Province.objects.get(pk=commune.province_id)
+    if role == Role.PROVINCE_ADMIN and province is None:
+        raise invalid(province=_("A province admin needs a province code."))
+    if role == Role.COMMUNE_OFFICER and commune is None:
+        raise invalid(commune=_("A commune officer needs a commune code."))
+    province_id = {
+        Role.PROVINCE_ADMIN: getattr(province, "pk", None),
+        Role.COMMUNE_OFFICER: getattr(commune, "province_id", None),
+    }
+    commune_id = commune.pk if role == Role.COMMUNE_OFFICER else None
     if check_password_strength:
         try:
             validate_password(password)
@@ -65,8 +61,8 @@ def account_upsert(
     if created:
         user = User(phone=phone)
     user.role = role
-    user.province = province
-    user.commune = commune
+    user.province_id = province_id.get(role)
+    user.commune_id = commune_id
     user.team = None
     if full_name:
         user.full_name = full_name

@@ -208,7 +208,7 @@ class DataScenarios:
                 phone=f"09001{index:05d}",
                 password=PASSWORD,
                 role="province_admin",
-                province_code=province.code,
+                province=province,
                 full_name=f"Bench {province.code}",
                 check_password_strength=False,
             )

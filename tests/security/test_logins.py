@@ -202,7 +202,7 @@ def test_each_revoking_event_ends_every_earlier_token_of_the_leader(http, world,
 
 def test_a_role_change_ends_the_officers_sessions(http, world):
     session = http.as_(world.hoa)
-    account_upsert(phone=world.hoa.phone, password=PASSWORD, role=Role.PROVINCE_ADMIN, province_code="01")
+    account_upsert(phone=world.hoa.phone, password=PASSWORD, role=Role.PROVINCE_ADMIN, province=world.a)
     assert session.get("/me/").status_code == 401
     assert Http(http.base).post("/auth/token/refresh/", {"refresh": session.refresh}).status_code == 401
     assert http.as_(world.hoa).get("/me/").json()["role"] == Role.PROVINCE_ADMIN

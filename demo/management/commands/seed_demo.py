@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.scoping import Role
 from accounts.services import account_upsert
+from areas.selectors import units_by_code
 from demo.plan import DEFAULT_PROVINCE, DEMO_COMMUNE
 
 DEMO_PASSWORD = "demo-cdt-2025"
@@ -31,13 +32,14 @@ class Command(BaseCommand):
     def handle(self, *args, url: str, force: bool, **options):
         if not settings.DEBUG and not force:
             raise CommandError("seed_demo creates known passwords: it runs only with DEBUG on (or --force).")
-        for phone, role, province, commune, name in DEMO_ACCOUNTS:
+        for phone, role, province_code, commune_code, name in DEMO_ACCOUNTS:
+            province, commune = units_by_code(province_code=province_code, commune_code=commune_code)
             account_upsert(
                 phone=phone,
                 password=DEMO_PASSWORD,
                 role=role,
-                province_code=province,
-                commune_code=commune,
+                province=province,
+                commune=commune,
                 full_name=name,
                 check_password_strength=False,
             )

@@ -4,7 +4,9 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.scoping import Role
 from accounts.services import account_upsert
+from areas.selectors import units_by_code
 from config.errors import DomainError
+from members.services import team_leader_account_set
 
 
 class Command(BaseCommand):
@@ -30,8 +32,9 @@ class Command(BaseCommand):
             else:
                 if team:
                     raise CommandError("--team goes with --role team_leader")
+                province_row, commune_row = units_by_code(province_code=province, commune_code=commune)
                 user, created = account_upsert(
-                    phone=phone, password=password, role=role, province_code=province, commune_code=commune
+                    phone=phone, password=password, role=role, province=province_row, commune=commune_row
                 )
         except DomainError as exc:
             messages = [f"{field}: {m}" for field, ms in exc.fields.items() for m in ms] or [str(exc.message)]
@@ -41,7 +44,5 @@ class Command(BaseCommand):
     def _team_leader(self, *, team, password):
         if not team:
             raise CommandError("a team_leader account needs --team")
-        from members.services import team_leader_account_set
-
         user, created, _ = team_leader_account_set(actor=None, team_id=team, password=password)
         return user, created
