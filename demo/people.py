@@ -10,6 +10,7 @@ from accounts.phones import canonical_phone
 from areas.names import clean_name
 from demo.plan import Weighted
 from members.models import Background, Gender, Member, MemberRole
+from members.services import member_build
 from teams.models import Team
 
 NATIONAL_ID_SHARE = 0.6
@@ -108,11 +109,9 @@ class People:
         founder = role != MemberRole.MEMBER or rng.random() < 0.75
         joined = team.established_on if founder else team.established_on + dt.timedelta(days=rng.randint(1, 400))
         has_id = rng.random() < NATIONAL_ID_SHARE
-        return Member(
-            id=new_uuid(rng),
-            team_id=team.pk,
-            province_id=team.province_id,
-            commune_id=team.commune_id,
+        return member_build(
+            team=team,
+            member_id=new_uuid(rng),
             full_name=full_name,
             phone=self.phone(),
             national_id=self.national_id(province_code, gender, birth_year) if has_id else None,

@@ -49,6 +49,17 @@ def teams_recount(team_ids) -> None:
     teams_figures_set(team_ids, member_count=count, leader=leader)
 
 
+def member_build(*, team: Team, member_id: uuid.UUID | None = None, **values) -> Member:
+    """An unsaved member of `team`, with the team's province and commune copied on for the scope filters."""
+    return Member(
+        id=member_id or uuid.uuid4(),
+        team_id=team.pk,
+        province_id=team.province_id,
+        commune_id=team.commune_id,
+        **values,
+    )
+
+
 # --- The rules of leaving and of losing the leader's login ----------------------------------------
 
 
@@ -210,7 +221,8 @@ def member_create(
 ) -> tuple[Member, bool]:
     """Add a member to a team. A replay of the same id and content returns it with created=False."""
     team = _team_for_member_write(actor, team_id)
-    values = {"team_id": team.pk, **_member_values(data)}
+    fields = _member_values(data)
+    values = {"team_id": team.pk, **fields}
     if member_id and Member.objects.filter(pk=member_id).exists():
         return _member_replay(member_id, values, actor), False
     joined = joined_on or timezone.localdate()
@@ -226,13 +238,7 @@ def member_create(
     errors = _field_errors_for_uniques(**context)
     if errors:
         raise DomainError(fields=errors)
-    member = Member(
-        id=member_id or uuid.uuid4(),
-        province_id=team.province_id,
-        commune_id=team.commune_id,
-        joined_on=joined,
-        **values,
-    )
+    member = member_build(team=team, member_id=member_id, joined_on=joined, **fields)
     try:
         with transaction.atomic():
             member.save(force_insert=True)

@@ -17,7 +17,7 @@ from areas.services import hamlet_build
 from config.spreadsheets import RowError
 from members.models import Member, MemberRole
 from members.registry_import.parsing import Parsed, TeamRow
-from members.services import leader_loses_login, member_changes_apply, member_leave_apply
+from members.services import leader_loses_login, member_build, member_changes_apply, member_leave_apply
 from teams.models import Team
 from teams.services import team_build, team_name_fields, team_occupied_message, teams_occupying
 
@@ -161,10 +161,8 @@ def plan_members(parsed: Parsed, writes: Writes, file_team_ids: set, now) -> dic
         else:
             counts["members_created"] += 1
         writes.members_new.append(
-            Member(
+            member_build(
                 team=team,
-                province_id=team.province_id,
-                commune_id=team.commune_id,
                 full_name=m.full_name,
                 phone=m.phone,
                 # Members of a team the import creates joined on its decision; others join today.
