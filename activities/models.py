@@ -16,6 +16,7 @@ LAT_MIN, LAT_MAX = Decimal("8.0"), Decimal("23.5")
 LON_MIN, LON_MAX = Decimal("102.0"), Decimal("118.0")
 # Stored with six decimals (about 0.1 m), in at most nine digits.
 COORD_DIGITS, COORD_PLACES = 9, 6
+COORD_STEP = Decimal(1).scaleb(-COORD_PLACES)  # the smallest coordinate step stored: 0.000001
 NOTE_MAX = 2000
 PEOPLE_MIN, PEOPLE_MAX = 1, 10000  # people_helped; households_helped is at most PEOPLE_MAX too
 DURATION_MIN, DURATION_MAX = 1, 1440  # minutes: at most one day

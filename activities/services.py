@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from accounts.scoping import Role
 from activities.bulk import CONTENT_FIELDS, UPDATE_COLUMNS, insert_ignoring_existing, update_if_unchanged
 from activities.feed import change_seq_expression
-from activities.models import COORD_PLACES, Activity, ActivityQuerySet, ActivityType
+from activities.models import COORD_STEP, Activity, ActivityQuerySet, ActivityType
 from areas.changes import all_communes_changed, communes_changed
 from areas.models import Hamlet
 from config.errors import Conflict, DomainError, NotFound, PreconditionFailed, PreconditionRequired, invalid
@@ -41,7 +41,7 @@ class _Plan:
 
 
 def _quantize(value) -> Decimal | None:
-    return None if value is None else Decimal(value).quantize(Decimal(1).scaleb(-COORD_PLACES))
+    return None if value is None else Decimal(value).quantize(COORD_STEP)
 
 
 def normalize(item: dict) -> dict:

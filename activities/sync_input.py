@@ -18,6 +18,7 @@ from rest_framework import serializers
 from activities.models import (
     COORD_DIGITS,
     COORD_PLACES,
+    COORD_STEP,
     DURATION_MAX,
     DURATION_MIN,
     LAT_MAX,
@@ -85,7 +86,6 @@ class SyncItemInput(ActivityFields):
 
 # fullmatch, not `$`: "vneid\n" is not plainly valid (the serializer trims it to "vneid").
 _SLUG = re.compile(rf"[-a-zA-Z0-9_]{{1,{TYPE_CODE_MAX}}}")
-_PLACES = Decimal(1).scaleb(-COORD_PLACES)
 
 
 def _int_or_none(value, low: int, high: int):
@@ -102,7 +102,7 @@ def _coordinate(value, low: Decimal, high: Decimal) -> Decimal | None:
     if type(value) not in (int, float, str):
         raise ValueError
     number = Decimal(str(value))
-    if number.quantize(_PLACES) != number or not low <= number <= high:
+    if number.quantize(COORD_STEP) != number or not low <= number <= high:
         raise ValueError
     return number
 
