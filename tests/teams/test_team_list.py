@@ -1,0 +1,44 @@
+"""GET /api/v1/teams/: search, filters and a constant query count."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from tests.teams.support import URL
+
+pytestmark = pytest.mark.django_db
+
+
+def test_team_search_ignores_tone_placement_and_case(world, api):
+    found = api(world.minh).get(URL, {"search": "THUỴ KHUÊ"}).data["results"]
+    assert [t["id"] for t in found] == [str(world.teams.a2.pk)]
+    toneless = api(world.minh).get(URL, {"search": "thuy khue"}).data["results"]
+    assert [t["id"] for t in toneless] == [str(world.teams.a2.pk)]
+
+
+def test_team_list_filters(world, api):
+    client = api(world.minh)
+    assert client.get(URL, {"province": "02"}).data["count"] == 1
+    assert client.get(URL, {"commune": "00002"}).data["results"][0]["id"] == str(world.teams.a2.pk)
+    assert client.get(URL, {"hamlet": world.hamlets.a1.pk}).data["count"] == 1
+    assert client.get(URL, {"level": "commune"}).data["count"] == 2
+    assert client.get(URL, {"status": "dissolved"}).data["count"] == 0
+    assert client.get(URL, {"size_status": "bogus"}).status_code == 400
+
+
+def test_team_list_query_count_is_constant(world, api, django_assert_num_queries):
+    from tests.factories import MemberFactory, TeamFactory
+
+    yesterday = timezone.localdate() - dt.timedelta(days=1)
+    for _ in range(12):
+        MemberFactory(team=TeamFactory(commune=world.b1, hamlet=None, status="dissolved", dissolved_on=yesterday))
+    client = api(world.minh)
+    # 1: count; 2: the page of teams joined with province, commune, hamlet and leader.
+    with django_assert_num_queries(2):
+        small = client.get(URL, {"page_size": 2})
+    with django_assert_num_queries(2):
+        large = client.get(URL, {"page_size": 50})
+    assert len(small.data["results"]) == 2 and len(large.data["results"]) == 15
