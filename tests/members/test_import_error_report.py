@@ -9,8 +9,8 @@ import pytest
 
 from members.models import ImportJob
 from members.tasks import run_import
-from tests.members.test_import_registry import URL as IMPORTS
-from tests.members.test_import_registry import csv_bytes, north_team, row, upload
+from tests.members.support_import import URL as IMPORTS
+from tests.members.support_import import csv_bytes, north_team, row, upload
 
 pytestmark = pytest.mark.django_db
 
