@@ -1,3 +1,15 @@
-"""Fixtures of the coverage tests: `figures` (tests.coverage.support), the world with its figures computed."""
+"""Fixtures of the coverage tests: `figures`, the world with its figures computed."""
 
-from tests.coverage.support import figures  # noqa: F401  (registered here for every coverage test module)
+from __future__ import annotations
+
+import pytest
+
+from coverage import services
+from tests.factories import CommuneFactory
+
+
+@pytest.fixture
+def figures(world):
+    CommuneFactory(code="00009", province=world.b, name="Xã Chưa Có Tổ")
+    services.recompute_all()
+    return world

@@ -1,20 +1,8 @@
-"""Shared fixtures and helpers of the coverage API tests."""
+"""Shared helpers of the coverage API tests (the `figures` fixture is in conftest.py)."""
 
 from __future__ import annotations
 
-import pytest
-
-from coverage import services
-from tests.factories import CommuneFactory
-
 BASE = "/api/v1/coverage/"
-
-
-@pytest.fixture
-def figures(world):
-    CommuneFactory(code="00009", province=world.b, name="Xã Chưa Có Tổ")
-    services.recompute_all()
-    return world
 
 
 def _active_counts(**where) -> tuple[int, int]:
