@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.http import JsonResponse
 from django.utils.translation import gettext as _
 
+from config.errors import envelope
+
 
 class RejectNulInQuery:
     """A NUL in a query parameter is never a value this service stores or filters by: 400, before any query.
@@ -20,9 +22,8 @@ class RejectNulInQuery:
             bad = sorted({key for key, values in request.GET.lists() for v in [key, *values] if "\x00" in v})
             if bad:
                 message = _("Query parameters may not contain NUL characters.")
-                return JsonResponse(
-                    {name.replace("\x00", ""): [message] for name in bad} | {"code": "invalid"}, status=400
-                )
+                errors = {name.replace("\x00", ""): [message] for name in bad}
+                return JsonResponse(envelope(_("Invalid input."), "invalid", errors=errors), status=400)
         return self.get_response(request)
 
 
@@ -43,5 +44,5 @@ class JsonNotFoundUnderApi:
             and request.path.startswith("/api/")
             and not response.get("Content-Type", "").startswith("application/json")
         ):
-            return JsonResponse({"detail": _("Not found."), "code": "not_found"}, status=404)
+            return JsonResponse(envelope(_("Not found."), "not_found"), status=404)
         return response

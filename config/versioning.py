@@ -64,4 +64,4 @@ def replay_or_conflict(model, pk, values: dict, message: str, *, actor):
     existing = model.objects.get(pk=pk)
     if all(getattr(existing, key) == value for key, value in values.items()):
         return existing
-    raise Conflict(message, code="id_conflict", extra={"id": str(pk), "version": existing.version})
+    raise Conflict(message, code="id_conflict", extra={"existing_id": str(pk), "version": existing.version})
