@@ -36,8 +36,13 @@ class CommuneCodeConverter(ProvinceCodeConverter):
     regex = "[0-9]{5}"
 
 
+class ExportFormatConverter(ProvinceCodeConverter):
+    regex = "csv|xlsx"
+
+
 def register() -> None:
     """Register the converters; config.urls calls it before it includes the apps' URLs."""
     register_converter(IdConverter, "id")
     register_converter(ProvinceCodeConverter, "province_code")
     register_converter(CommuneCodeConverter, "commune_code")
+    register_converter(ExportFormatConverter, "export_format")

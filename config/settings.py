@@ -186,7 +186,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "config.pagination.Pagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "config.schema.AutoSchema",
     # JSON only, in every mode: the browsable API is not served (Swagger UI at /api/docs/ is the explorer).
     "DEFAULT_RENDERER_CLASSES": ["config.inputs.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["config.inputs.JSONParser"],
@@ -214,6 +214,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # The contract's house rules (operation names, tags, error envelope, strict 3.0 nullables): config/schema.py.
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "config.schema.postprocess"],
     "ENUM_NAME_OVERRIDES": {
         "ProvinceKindEnum": "areas.models.ProvinceKind",
         "CommuneKindEnum": "areas.models.CommuneKind",

@@ -1,4 +1,9 @@
-"""Coverage APIs: national, provinces, a province's communes and one commune; JSON, CSV or XLSX."""
+"""Coverage APIs: national, provinces, a province's communes and one commune; JSON, and each as CSV or XLSX.
+
+Each JSON operation has an export twin, GET <same path>export/{format}/ with format csv or xlsx, whose only
+answer is the file: a client generated from the schema downloads it as bytes. `?format=csv|xlsx` on the JSON
+URL gives the same file (handy for links in a browser) but is not in the schema.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +20,7 @@ from coverage import selectors, services
 from coverage.exports import CSVRenderer, XLSXRenderer, commune_export_rows, export_rows
 
 AS_OF = OpenApiParameter("as_of", OpenApiTypes.DATE, description="Answer from that day's snapshot (YYYY-MM-DD)")
-FORMAT = OpenApiParameter("format", str, enum=["json", "csv", "xlsx"], description="Export format")
+EXPORT_FORMAT = OpenApiParameter("format", str, OpenApiParameter.PATH, enum=["csv", "xlsx"], description="File format")
 CODE = OpenApiParameter("code", str, OpenApiParameter.PATH)
 
 
@@ -91,19 +96,32 @@ class CommuneCoverageDetailOutput(CommuneCoverageOutput):
     hamlets = HamletCoverageOutput(many=True)
 
 
-def _responses(output) -> dict:
-    """JSON as `output`, or the export as a file: a generated client gets bytes for ?format=csv|xlsx."""
-    return {
-        (200, "application/json"): output,
-        (200, CSVRenderer.media_type): OpenApiResponse(OpenApiTypes.BINARY, description="CSV (?format=csv)"),
-        (200, XLSXRenderer.media_type): OpenApiResponse(OpenApiTypes.BINARY, description="XLSX (?format=xlsx)"),
-    }
+EXPORT_RESPONSES = {
+    (200, CSVRenderer.media_type): OpenApiResponse(OpenApiTypes.BINARY, description="CSV, UTF-8 with a BOM"),
+    (200, XLSXRenderer.media_type): OpenApiResponse(OpenApiTypes.BINARY, description="XLSX workbook"),
+}
 
 
 def _params(request) -> dict:
     data = CoverageInput(data=request.query_params)
     data.is_valid(raise_exception=True)
     return data.validated_data
+
+
+NATIONAL_PARAMETERS = [AS_OF]
+PROVINCE_LIST_PARAMETERS = [
+    AS_OF,
+    OpenApiParameter("ordering", str, description=", ".join(sorted(selectors.PROVINCE_ORDERINGS))),
+]
+PROVINCE_PARAMETERS = [CODE, AS_OF]
+COMMUNE_LIST_PARAMETERS = [
+    CODE,
+    AS_OF,
+    OpenApiParameter("covered", bool),
+    OpenApiParameter("fully_covered", bool),
+    OpenApiParameter("ordering", str, description=", ".join(sorted(selectors.COMMUNE_ORDERINGS))),
+]
+COMMUNE_PARAMETERS = [CODE, AS_OF]
 
 
 class CoverageApi(GenericAPIView):
@@ -149,7 +167,7 @@ class NationalCoverageApi(CoverageApi):
 
     export_name = "do-phu-toan-quoc"
 
-    @extend_schema(parameters=[AS_OF, FORMAT], responses=_responses(NationalCoverageOutput))
+    @extend_schema(parameters=NATIONAL_PARAMETERS, responses=NationalCoverageOutput)
     def get(self, request):
         params = _params(request)
         data = selectors.national(user=request.user, as_of=params.get("as_of"))
@@ -163,13 +181,8 @@ class ProvinceCoverageListApi(CoverageApi):
     pagination_class = GenericAPIView.pagination_class
 
     @extend_schema(
-        parameters=[
-            AS_OF,
-            FORMAT,
-            OpenApiParameter("ordering", str, description=", ".join(sorted(selectors.PROVINCE_ORDERINGS))),
-        ],
-        responses=_responses(ProvinceCoverageOutput(many=True)),
-        operation_id="api_v1_coverage_provinces_list",
+        parameters=PROVINCE_LIST_PARAMETERS,
+        responses=ProvinceCoverageOutput(many=True),
     )
     def get(self, request):
         params = _params(request)
@@ -180,7 +193,7 @@ class ProvinceCoverageListApi(CoverageApi):
 class ProvinceCoverageDetailApi(CoverageApi):
     export_name = "do-phu-tinh"
 
-    @extend_schema(parameters=[CODE, AS_OF, FORMAT], responses=_responses(ProvinceCoverageOutput))
+    @extend_schema(parameters=PROVINCE_PARAMETERS, responses=ProvinceCoverageOutput)
     def get(self, request, code: str):
         params = _params(request)
         rows = selectors.provinces(user=request.user, as_of=params.get("as_of"), code=code)
@@ -196,16 +209,8 @@ class ProvinceCommunesCoverageApi(CoverageApi):
     pagination_class = GenericAPIView.pagination_class
 
     @extend_schema(
-        parameters=[
-            CODE,
-            AS_OF,
-            FORMAT,
-            OpenApiParameter("covered", bool),
-            OpenApiParameter("fully_covered", bool),
-            OpenApiParameter("ordering", str, description=", ".join(sorted(selectors.COMMUNE_ORDERINGS))),
-        ],
-        responses=_responses(CommuneCoverageOutput(many=True)),
-        operation_id="api_v1_coverage_provinces_communes_list",
+        parameters=COMMUNE_LIST_PARAMETERS,
+        responses=CommuneCoverageOutput(many=True),
     )
     def get(self, request, code: str):
         params = _params(request)
@@ -225,7 +230,7 @@ class CommuneCoverageApi(CoverageApi):
 
     export_name = "do-phu-xa"
 
-    @extend_schema(parameters=[CODE, AS_OF, FORMAT], responses=_responses(CommuneCoverageDetailOutput))
+    @extend_schema(parameters=COMMUNE_PARAMETERS, responses=CommuneCoverageDetailOutput)
     def get(self, request, code: str):
         params = _params(request)
         rows = selectors.communes(user=request.user, code=code, as_of=params.get("as_of"))
@@ -236,3 +241,30 @@ class CommuneCoverageApi(CoverageApi):
         if self.exporting(request):
             return self.export(commune_export_rows(data))
         return Response(CommuneCoverageDetailOutput(data).data)
+
+
+# --- Exports: the same figures as files ------------------------------------------------------------------------
+
+
+def export_of(view: type[CoverageApi], parameters: list) -> type[CoverageApi]:
+    """`view` answering only as a file: GET <view's path>export/{format}/, format csv or xlsx (DRF's format kwarg
+    picks the renderer). Errors are JSON, as everywhere (config.errors)."""
+
+    class ExportApi(view):
+        renderer_classes = [CSVRenderer, XLSXRenderer]
+        conditional_get = False
+
+        @extend_schema(parameters=[*parameters, EXPORT_FORMAT], responses=EXPORT_RESPONSES)
+        def get(self, request, format: str, **kwargs):
+            return super().get(request, **kwargs)
+
+    ExportApi.__name__ = ExportApi.__qualname__ = view.__name__.removesuffix("Api") + "ExportApi"
+    ExportApi.__doc__ = f"{(view.__doc__ or '').strip()} As a CSV or XLSX file."
+    return ExportApi
+
+
+NationalCoverageExportApi = export_of(NationalCoverageApi, NATIONAL_PARAMETERS)
+ProvinceCoverageListExportApi = export_of(ProvinceCoverageListApi, PROVINCE_LIST_PARAMETERS)
+ProvinceCoverageDetailExportApi = export_of(ProvinceCoverageDetailApi, PROVINCE_PARAMETERS)
+ProvinceCommunesCoverageExportApi = export_of(ProvinceCommunesCoverageApi, COMMUNE_LIST_PARAMETERS)
+CommuneCoverageExportApi = export_of(CommuneCoverageApi, COMMUNE_PARAMETERS)

@@ -110,7 +110,7 @@ class ImportErrorsApi(GenericAPIView):
         # A file download: a client that asks for XLSX only must not get 406 from the JSON renderer.
         return super().perform_content_negotiation(request, force=True)
 
-    @extend_schema(operation_id="api_v1_imports_errors_retrieve", responses={(200, XLSX): OpenApiTypes.BINARY})
+    @extend_schema(responses={(200, XLSX): OpenApiTypes.BINARY})
     def get(self, request, pk):
         """The job's errors as an XLSX sheet (row, column, message)."""
         job = get_object_or_404(_jobs(request.user), pk=pk)
