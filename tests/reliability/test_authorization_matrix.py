@@ -12,7 +12,9 @@ endpoint cannot be added without saying how it is scoped. The others, one per op
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import re
 import uuid
 from collections.abc import Callable
@@ -138,6 +140,16 @@ class Listing:
     column: str = "id"
     readers: frozenset[str] = frozenset(SCOPED)
     query: dict = field(default_factory=lambda: {"page_size": 500})
+
+
+@dataclass(frozen=True)
+class ExportListing:
+    """A list exported as CSV: the own unit's row is in the file (for `readers`), the sibling's never, nobody's
+    file has no data rows."""
+
+    level: str
+    item: Callable[[Targets, str], str]
+    readers: frozenset[str] = frozenset(SCOPED)
 
 
 @dataclass(frozen=True)
@@ -299,6 +311,22 @@ OPERATIONS: dict[tuple[str, str], object] = {
     ("api/v1/coverage/provinces/<province_code:code>/", "GET"): Read("province", _province),
     ("api/v1/coverage/provinces/<province_code:code>/communes/", "GET"): Read("province", _province),
     ("api/v1/coverage/communes/<commune_code:code>/", "GET"): Read("commune", _commune),
+    # coverage exports (format csv; xlsx is the same view with another renderer)
+    ("api/v1/coverage/national/export/<export_format:format>/", "GET"): Read(
+        "nation", lambda t, key: {"format": "csv"}, readers=frozenset({"minh"})
+    ),
+    ("api/v1/coverage/provinces/export/<export_format:format>/", "GET"): ExportListing(
+        "province", lambda t, key: t.province(key).name
+    ),
+    ("api/v1/coverage/provinces/<province_code:code>/export/<export_format:format>/", "GET"): Read(
+        "province", lambda t, key: {**_province(t, key), "format": "xlsx"}
+    ),
+    ("api/v1/coverage/provinces/<province_code:code>/communes/export/<export_format:format>/", "GET"): Read(
+        "province", lambda t, key: {**_province(t, key), "format": "csv"}
+    ),
+    ("api/v1/coverage/communes/<commune_code:code>/export/<export_format:format>/", "GET"): Read(
+        "commune", lambda t, key: {**_commune(t, key), "format": "csv"}
+    ),
 }
 
 
@@ -459,6 +487,29 @@ def _check_list(t: Targets, api, route: str, op: Listing) -> None:
             assert str(op.item(t, t.key(sibling, op.level))) not in listed, (persona, "sibling listed", url)
 
 
+def _csv_cells(response) -> set[str]:
+    assert response["Content-Type"].startswith("text/csv"), response["Content-Type"]
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    return {cell for row in rows[1:] for cell in row}
+
+
+def _check_export_list(t: Targets, api, route: str, op: ExportListing) -> None:
+    url = _url(route, {"format": "csv"})
+    response = api(t.world.nobody).get(url)
+    assert response.status_code in (200, 403, 404), ("nobody", url, response.status_code)
+    if response.status_code == 200:
+        assert _csv_cells(response) == set(), ("nobody", url)
+    for persona in SCOPED:
+        own, sibling = SCOPES[persona]
+        response = api(getattr(t.world, persona)).get(url)
+        assert response.status_code == 200, (persona, url, response.status_code)
+        cells = _csv_cells(response)
+        if persona in op.readers:
+            assert op.item(t, t.key(own, op.level)) in cells, (persona, "own missing", url)
+        if sibling is not None:
+            assert op.item(t, t.key(sibling, op.level)) not in cells, (persona, "sibling listed", url)
+
+
 def _send(client, method: str, url: str, op: Write, t: Targets, key: str):
     body = op.body(t, key)
     if op.multipart:
@@ -525,6 +576,8 @@ def test_scope(targets, api, route, method):
         _check_read(targets, api, route, op)
     elif isinstance(op, Listing):
         _check_list(targets, api, route, op)
+    elif isinstance(op, ExportListing):
+        _check_export_list(targets, api, route, op)
     elif isinstance(op, Write):
         _check_write(targets, api, route, method, op)
     else:
