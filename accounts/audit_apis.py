@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
 
@@ -11,10 +11,19 @@ from accounts.models import AuditEntry
 from config import inputs
 
 
+@extend_schema_field(
+    {"type": "object", "additionalProperties": {}, "nullable": True, "description": "The record's fields (masked)"}
+)
+class SnapshotField(serializers.JSONField):
+    """A record as it was: free-form, its fields are the entity's (null for a create's `before`)."""
+
+
 class AuditOutput(serializers.ModelSerializer):
     province = serializers.CharField(source="province.code", allow_null=True, default=None)
     commune = serializers.CharField(source="commune.code", allow_null=True, default=None)
     actor = serializers.IntegerField(source="actor_id", allow_null=True)
+    before = SnapshotField(allow_null=True)
+    after = SnapshotField(allow_null=True)
 
     class Meta:
         model = AuditEntry

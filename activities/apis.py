@@ -14,7 +14,7 @@ from activities import selectors, services
 from activities.models import Activity, ActivityType
 from activities.sync_input import ActivityFields, SyncItemInput, parse_sync_item
 from config import inputs
-from config.errors import DomainError
+from config.errors import DomainError, field_errors
 
 
 class ActivityOutput(serializers.ModelSerializer):
@@ -51,9 +51,15 @@ class SyncInput(serializers.Serializer):
 
 
 class SyncResult(serializers.Serializer):
+    schema_optional_fields = ("errors", "server", "updated_at")
+
     id = serializers.CharField(allow_null=True)
     status = serializers.ChoiceField(choices=["created", "unchanged", "updated", "conflict", "rejected"])
-    errors = serializers.DictField(required=False)
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="rejected: each field path with its messages, as in the error envelope",
+    )
     server = ActivityOutput(required=False)
     updated_at = serializers.DateTimeField(required=False)
 
@@ -117,12 +123,12 @@ class ActivitySyncApi(GenericAPIView):
         results = []
         for sent_id, parsed in order:
             if isinstance(parsed, dict):
-                results.append({"id": sent_id, "status": services.REJECTED, "errors": parsed})
+                results.append({"id": sent_id, "status": services.REJECTED, "errors": field_errors(parsed)})
                 continue
             outcome = outcomes[parsed]
             result = {"id": sent_id, "status": outcome.status}
             if outcome.errors:
-                result["errors"] = outcome.errors
+                result["errors"] = field_errors(outcome.errors)
             if outcome.server is not None:
                 result["server"] = ActivityOutput(outcome.server).data
             if outcome.updated_at is not None:

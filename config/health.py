@@ -6,11 +6,12 @@ import time
 
 from django.conf import settings
 from django.db import connection
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
 
 
 def check_database() -> dict:
@@ -48,19 +49,41 @@ def coverage_status() -> dict:
         return {"error": type(exc).__name__}
 
 
-_COVERAGE = inline_serializer(
-    "CoverageHealth",
-    {
-        "last_reconcile": serializers.DateTimeField(allow_null=True),
-        "reconcile_differences": serializers.IntegerField(allow_null=True),
-        "marks_waiting": serializers.IntegerField(),
-        "oldest_mark_seconds": serializers.FloatField(allow_null=True),
-    },
-)
-_HEALTH = inline_serializer(
-    "Health",
-    {"status": serializers.CharField(), "checks": serializers.DictField(), "coverage": _COVERAGE},
-)
+class CheckOutput(serializers.Serializer):
+    schema_optional_fields = ("ms", "mode", "error")
+
+    ok = serializers.BooleanField()
+    ms = serializers.FloatField(help_text="Round trip, when it answered")
+    mode = serializers.CharField(help_text='"embedded": no Redis configured (SQLite and in-process tasks)')
+    error = serializers.CharField(help_text="The failure's class name, when it did not answer")
+
+
+class ChecksOutput(serializers.Serializer):
+    database = CheckOutput()
+    redis = CheckOutput()
+
+
+class CoverageHealthOutput(serializers.Serializer):
+    # When the database is down, only `error` is there.
+    schema_optional_fields = (
+        "last_reconcile",
+        "reconcile_differences",
+        "marks_waiting",
+        "oldest_mark_seconds",
+        "error",
+    )
+
+    last_reconcile = serializers.DateTimeField(allow_null=True)
+    reconcile_differences = serializers.IntegerField(allow_null=True)
+    marks_waiting = serializers.IntegerField()
+    oldest_mark_seconds = serializers.FloatField(allow_null=True)
+    error = serializers.CharField()
+
+
+class HealthOutput(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["ok", "unavailable"])
+    checks = ChecksOutput()
+    coverage = CoverageHealthOutput()
 
 
 class HealthApi(APIView):
@@ -69,7 +92,7 @@ class HealthApi(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={200: _HEALTH, 503: _HEALTH})
+    @extend_schema(responses={200: HealthOutput, 503: HealthOutput})
     def get(self, request):
         checks = {"database": check_database(), "redis": check_redis()}
         ok = all(c["ok"] for c in checks.values())

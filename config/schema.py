@@ -269,9 +269,17 @@ class AutoSchema(SpectacularAutoSchema):
             return None
         if self._allows_anonymous():
             operation["security"] = []
-        error = self.resolve_serializer(ErrorOutput(), "response").ref
         responses = operation["responses"]
+        for _status, response in responses_2xx(operation):
+            # The JSON operation's renderers also serve ?format=csv|xlsx (a browser alias): only its export twin
+            # documents the file, so a generated client has one body per answer.
+            content = response.get("content", {})
+            for media_type in [m for m, body in content.items() if m != "application/json" and not _binary(body)]:
+                del content[media_type]
+        error = self.resolve_serializer(ErrorOutput(), "response").ref
         for status in sorted(self._error_statuses(operation)):
+            if responses.get(str(status), {}).get("content"):
+                continue  # the view documents its own body (health's 503 is its report)
             response = responses.setdefault(str(status), {"description": ERROR_DESCRIPTIONS[status]})
             response["content"] = {"application/json": {"schema": error}}
             if status in (429, 503):
@@ -285,6 +293,14 @@ class AutoSchema(SpectacularAutoSchema):
                     }
             responses["304"] = {"description": "Not modified: the ETag sent in If-None-Match is current; no body."}
         return operation
+
+
+def responses_2xx(operation: dict):
+    return [(status, response) for status, response in operation["responses"].items() if status.startswith("2")]
+
+
+def _binary(body: dict) -> bool:
+    return body.get("schema") == {"type": "string", "format": "binary"}
 
 
 # --- Postprocessing: strict OpenAPI 3.0 ----------------------------------------------------------------------
@@ -301,6 +317,8 @@ def _inline_nullable_refs(node, components: dict):
         if node.get("nullable") and isinstance(all_of, list) and len(all_of) == 1 and "$ref" in all_of[0]:
             inlined = copy.deepcopy(components[all_of[0]["$ref"].rsplit("/", 1)[-1]])
             inlined.update({key: value for key, value in node.items() if key != "allOf"})
+            if "enum" in inlined and None not in inlined["enum"]:
+                inlined["enum"] = [*inlined["enum"], None]
             node.clear()
             node.update(inlined)
         for value in node.values():

@@ -215,6 +215,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     # The contract's house rules (operation names, tags, error envelope, strict 3.0 nullables): config/schema.py.
+    # A nullable choice is its enum with null in it (config.schema), not oneOf [Enum, NullEnum]: strict 3.0.
+    "ENUM_ADD_EXPLICIT_BLANK_NULL_CHOICE": False,
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "config.schema.postprocess"],
     "ENUM_NAME_OVERRIDES": {
         "ProvinceKindEnum": "areas.models.ProvinceKind",
