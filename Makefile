@@ -32,7 +32,7 @@ run: install
 	@mkdir -p var
 	DEBUG=true $(PY) manage.py migrate --noinput -v 0
 	DEBUG=true $(PY) manage.py load_areas
-	DEBUG=true $(PY) manage.py seed_demo
+	DEBUG=true $(PY) manage.py seed_demo --base-url http://$(HOST):$(PORT)
 	DEBUG=true $(PY) manage.py runserver --noreload $(HOST):$(PORT)
 
 ## Run the whole test suite on PostgreSQL and Redis, then the security suite again on the embedded SQLite default.
