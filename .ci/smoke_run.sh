@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Start the README's run command in a scratch copy (embedded default: SQLite, in-process tasks),
 # log in with a demo account, check /health/, /api/docs/, that /api/v1/provinces/ lists 34 provinces and that
-# the national coverage figures are there and fresh.
+# the national coverage figures are there and fresh; then log in as the printed demo team leader and read its
+# team, and check that the printed URLs carry the port served.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 port=${SMOKE_PORT:-8765}
@@ -18,10 +19,11 @@ for _ in $(seq 1 240); do
   if ! kill -0 "$pid" 2>/dev/null; then cat "$scratch/run.log"; echo "make run exited"; exit 1; fi
   sleep 1
 done
-.venv/bin/python - "$port" <<'PY'
-import json, sys, urllib.request
+.venv/bin/python - "$port" "$scratch/run.log" <<'PY'
+import json, re, sys, urllib.request
 
 base = f"http://127.0.0.1:{sys.argv[1]}"
+printed = open(sys.argv[2], encoding="utf-8").read()
 
 def call(path, body=None, token=None):
     request = urllib.request.Request(base + path, data=json.dumps(body).encode() if body else None)
@@ -43,7 +45,24 @@ assert provinces["count"] == 34, provinces["count"]
 _, body = call("/api/v1/coverage/national/", token=token)
 nation = json.loads(body)
 assert nation["provinces_total"] == 34 and nation["teams_active"] > 0 and not nation["stale"], nation
+
+# The team leader's login as printed: role, phone, password, scope (with the team id).
+leader = re.search(r"^\s+team_leader\s+(\d{10})\s+(\S+)\s+team ([0-9a-f-]{36})", printed, re.M)
+assert leader, "run did not print the demo team leader's login"
+phone, password, team_id = leader.groups()
+_, body = call("/api/v1/auth/token/", {"phone": phone, "password": password})
+leader_token = json.loads(body)["access"]
+_, body = call("/api/v1/me/", token=leader_token)
+me = json.loads(body)
+assert me["role"] == "team_leader" and me["team"] == team_id, me
+_, body = call(f"/api/v1/teams/{team_id}/members/", token=leader_token)
+members = json.loads(body)
+assert members["count"] > 0 and any(m["role"] == "leader" and m["phone"] == phone for m in members["results"]), members
+for path in ("/api/v1/", "/api/docs/", "/api/schema/"):
+    assert f"{base}{path}" in printed, f"run did not print {base}{path}"
+assert ":8000" not in printed, "run printed a URL with :8000"
 print("smoke ok: /health/ 200, /api/docs/ 200, /api/v1/provinces/ lists", provinces["count"],
-      "| national coverage:", nation["teams_active"], "teams,", nation["communes_covered"], "communes covered")
+      "| national coverage:", nation["teams_active"], "teams,", nation["communes_covered"], "communes covered",
+      "| team leader", phone, "leads a team of", members["count"])
 PY
 grep -q "Demo logins" "$scratch/run.log" || { cat "$scratch/run.log"; echo "run did not print the demo logins"; exit 1; }

@@ -1,9 +1,11 @@
 """The README's run command on a fresh copy, as its users meet it: embedded default (SQLite, tasks in-process,
-no Redis), demo data, and coverage figures for every demo login that are there, true, and fresh after a write.
+no Redis), demo data, a login for every role (the team leader's too), the URLs of the port it serves, and
+coverage figures for every demo login that are there, true, and fresh after a write.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -20,6 +22,9 @@ from tests.worker import free_port
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "demo-cdt-2025"
 MINISTRY, HANOI_ADMIN, COMMUNE_OFFICER = "0900000001", "0900000002", "0900000003"
+# A login as seed_demo prints it: role, phone, password, then the scope.
+LOGIN_LINE = re.compile(r"^\s+(ministry|province_admin|commune_officer|team_leader)\s+(\d{10})\s+(\S+)\s+(.+)$", re.M)
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 # The test's own service settings must not reach the embedded run.
 SERVICE_VARIABLES = (
     "DATABASE_URL",
@@ -39,7 +44,7 @@ def served(tmp_path_factory):
     shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns(".venv", "var", ".git", "__pycache__", ".pytest_cache"))
     (copy / ".venv").symlink_to(ROOT / ".venv")
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in SERVICE_VARIABLES and not k.startswith("MAKE")}
+    env = embedded_env()
     log_path = copy / "run.log"
     with log_path.open("w") as log:
         process = subprocess.Popen(
@@ -69,11 +74,15 @@ def served(tmp_path_factory):
         process.wait(timeout=20)
 
 
+def embedded_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k not in SERVICE_VARIABLES and not k.startswith("MAKE")}
+
+
 class Session:
     """A demo login's API session."""
 
-    def __init__(self, base: str, phone: str):
-        token = httpx.post(f"{base}/api/v1/auth/token/", json={"phone": phone, "password": PASSWORD}, timeout=10)
+    def __init__(self, base: str, phone: str, password: str = PASSWORD):
+        token = httpx.post(f"{base}/api/v1/auth/token/", json={"phone": phone, "password": password}, timeout=10)
         assert token.status_code == 200, token.text
         self.client = httpx.Client(
             base_url=f"{base}/api/v1", headers={"Authorization": f"Bearer {token.json()['access']}"}, timeout=30
@@ -149,3 +158,80 @@ def test_a_write_is_in_the_next_read_with_no_worker(served):
     assert nation["stale"] is False
     hanoi = login(base, HANOI_ADMIN).get("/coverage/provinces/01/")
     assert hanoi["teams_active"] == nation["teams_active"]
+
+
+def test_make_run_prints_the_urls_of_the_port_it_serves(served):
+    base, log_path = served
+    printed = log_path.read_text()
+    for label, path in (("API:", "/api/v1/"), ("API docs:", "/api/docs/"), ("Schema:", "/api/schema/")):
+        assert re.search(rf"^{label}\s+{re.escape(base + path)}$", printed, re.M), printed[-3000:]
+    assert ":8000" not in printed
+    assert httpx.get(f"{base}/api/docs/", timeout=10).status_code == 200
+    assert httpx.get(f"{base}/api/schema/", timeout=30).status_code == 200
+
+
+def test_the_printed_team_leader_login_leads_a_team_the_commune_coverage_counts(served):
+    base, log_path = served
+    logins = {
+        role: (phone, password, scope) for role, phone, password, scope in LOGIN_LINE.findall(log_path.read_text())
+    }
+    assert set(logins) == {"ministry", "province_admin", "commune_officer", "team_leader"}
+    phone, password, scope = logins["team_leader"]
+
+    leader = login(base, phone, password)
+    me = leader.get("/me/")
+    team_id = UUID.search(scope).group()
+    assert (me["role"], me["team"], me["commune"]) == ("team_leader", team_id, "00226")
+    team = leader.get(f"/teams/{team_id}/")
+    assert team["status"] == "active" and team["hamlet"] and team["member_count"] >= 4
+    members = leader.get(f"/teams/{team_id}/members/")
+    assert members["count"] == team["member_count"]
+    leaders = [m for m in members["results"] if m["role"] == "leader"]
+    assert [m["phone"] for m in leaders] == [phone] and leaders[0]["has_login"]
+    logged = leader.get("/activities/", team=team_id)
+    assert logged["count"] > 0
+
+    # The commune officer's coverage counts them: it equals what the officer's lists hold, the leader's included.
+    officer = login(base, COMMUNE_OFFICER)
+    ward = officer.get("/coverage/communes/00226/")
+    assert ward["stale"] is False
+    assert {h["id"]: h["covered"] for h in ward["hamlets"]}[team["hamlet"]] is True
+    assert ward["teams_active"] == officer.get("/teams/", commune="00226", status="active")["count"]
+    assert ward["members_active"] == officer.get("/members/", commune="00226", active="true")["count"]
+    assert ward["activities"] == officer.get("/activities/", commune="00226")["count"] == logged["count"]
+
+
+def _row_counts(project: Path) -> dict[str, int]:
+    script = (
+        "import json; from django.apps import apps; "
+        "print(json.dumps({m._meta.label: m.objects.count() for m in apps.get_models()}))"
+    )
+    done = subprocess.run(
+        [".venv/bin/python", "manage.py", "shell", "-c", script],
+        cwd=project,
+        env={**embedded_env(), "DEBUG": "true"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_a_restart_seeds_nothing_twice(served):
+    base, log_path = served
+    project = log_path.parent
+    before = _row_counts(project)
+    assert before["accounts.User"] == 5 and before["activities.Activity"] > 0
+    # The run target's seed step, as the next `make run` runs it.
+    again = subprocess.run(
+        [".venv/bin/python", "manage.py", "seed_demo", "--base-url", base],
+        cwd=project,
+        env={**embedded_env(), "DEBUG": "true"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "team_leader" in again.stdout
+    assert _row_counts(project) == before
