@@ -18,7 +18,7 @@ EMBEDDED_TEST_ENV := TEST_EMBEDDED=1 DEBUG=false \
 	SECRET_KEY=test-only-secret-key-0123456789abcdefghijklmnop ALLOWED_HOSTS=testserver,localhost,127.0.0.1 \
 	SECURE_SSL_REDIRECT=false
 
-.PHONY: install run test test-security lint format worker beat web migrate bench bench-quick clean
+.PHONY: install run test test-security lint format worker beat web migrate bench bench-quick clean client
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,14 @@ test: install
 test-security: install
 	$(TEST_ENV) $(VENV)/bin/pytest --create-db tests/security $(PYTEST_ARGS)
 	env -u DATABASE_URL -u REDIS_URL $(EMBEDDED_TEST_ENV) $(VENV)/bin/pytest -p no:cacheprovider tests/security $(PYTEST_ARGS)
+
+## A Python client generated from the schema (as the mobile team generates theirs), into var/client; any
+## generator warning fails.
+client: install
+	@mkdir -p var
+	DEBUG=true $(PY) manage.py spectacular --file var/schema.yaml
+	$(VENV)/bin/openapi-python-client generate --path var/schema.yaml --config tests/contract/client-config.yaml \
+		--output-path var/client --overwrite --fail-on-warning
 
 lint: install
 	$(VENV)/bin/ruff check .
