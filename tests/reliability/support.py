@@ -32,26 +32,33 @@ def fingerprint() -> dict:
 
 
 def messages(data) -> list[str]:
-    """Every message string in an error body, however nested."""
+    """Every message string in an error body, however nested (the envelope's machine `code` is no message; a
+    field named code, under `errors`, holds messages)."""
     if isinstance(data, str):
         return [data]
     if isinstance(data, dict):
-        return [m for key, value in data.items() if key != "code" for m in messages(value)]
+        return [
+            m for key, value in data.items() if key != "code" or not isinstance(value, str) for m in messages(value)
+        ]
     if isinstance(data, list):
         return [m for value in data for m in messages(value)]
     return []
 
 
 def assert_clear_4xx(response, status: int | tuple[int, ...], field: str | None = None) -> None:
-    """The answer is that 4xx, as JSON, with a human message (on `field` when given)."""
+    """The answer is that 4xx, as JSON, in the error envelope (a string detail and code), with a human message
+    (under errors[`field`] when given)."""
     expected = status if isinstance(status, tuple) else (status,)
     assert response.status_code in expected, (response.status_code, getattr(response, "data", response.content[:300]))
     assert response["Content-Type"].startswith("application/json"), response["Content-Type"]
     data = response.json()
     assert isinstance(data, dict), data
+    assert isinstance(data.get("detail"), str) and data["detail"].strip(), data
+    assert isinstance(data.get("code"), str) and data["code"], data
     if field is not None:
-        assert field in data, (field, data)
-        assert messages(data[field]) and all(m.strip() for m in messages(data[field])), data
+        assert field in data.get("errors", {}), (field, data)
+        field_messages = messages(data["errors"][field])
+        assert field_messages and all(m.strip() for m in field_messages), data
     else:
         assert any(m.strip() for m in messages(data)), data
 
