@@ -29,7 +29,7 @@ def test_wrong_password_is_401_with_a_vietnamese_message(world, api):
 def test_malformed_phone_is_400_on_the_field(world, api):
     response = api().post(LOGIN, {"phone": "12345", "password": PASSWORD})
     assert response.status_code == 400
-    assert "phone" in response.data
+    assert response.data["errors"]["phone"]
 
 
 def test_lockout_after_repeated_failures_says_so(world, api):

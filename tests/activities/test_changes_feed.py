@@ -112,7 +112,7 @@ def _date(item):
 
 def test_a_bad_cursor_is_400(world, api):
     response = api(world.tuan).get(URL, {"since": "garbage!"})
-    assert response.status_code == 400 and "since" in response.data
+    assert response.status_code == 400 and response.data["errors"]["since"]
     assert api(world.tuan).get(URL, {"limit": 0}).status_code == 400
 
 

@@ -161,9 +161,9 @@ def test_oversized_file_is_413_and_other_types_are_400(world, api):
     )
     assert too_big.status_code == 413 and too_big.data["code"] == "too_large"
     wrong_type = upload(client, csv_bytes(north_team()), name="registry.pdf")
-    assert wrong_type.status_code == 400 and "file" in wrong_type.data
+    assert wrong_type.status_code == 400 and wrong_type.data["errors"]["file"]
     no_file = client.post(URL, {}, format="multipart")
-    assert no_file.status_code == 400 and "file" in no_file.data
+    assert no_file.status_code == 400 and no_file.data["errors"]["file"]
     assert not ImportJob.objects.exists()
 
 
@@ -173,7 +173,7 @@ MISSING = ", ".join(c for c in REQUIRED_COLUMNS if c != "commune_code")
 def test_a_file_that_is_not_a_workbook_is_refused_at_upload(world, api):
     response = upload(api(world.lan), b"not a workbook", name="registry.xlsx")
     assert response.status_code == 400
-    assert response.data["file"] == [gettext("The file is not a readable XLSX workbook.")]
+    assert response.data["errors"]["file"] == [gettext("The file is not a readable XLSX workbook.")]
     assert not ImportJob.objects.exists()
 
 

@@ -60,13 +60,13 @@ def test_bad_member_input_is_400_per_field(world, api, payload, field):
     before = Member.objects.count()
     response = api(world.hoa).post(URL, body(world, **payload))
     assert response.status_code == 400, response.data
-    assert response.data.get(field)
+    assert response.data["errors"][field]
     assert Member.objects.count() == before
 
 
 def test_birth_year_in_the_future_is_refused(world, api):
     response = api(world.hoa).post(URL, body(world, birth_year=timezone.localdate().year + 1))
-    assert response.status_code == 400 and "birth_year" in response.data
+    assert response.status_code == 400 and response.data["errors"]["birth_year"]
 
 
 def test_phone_active_in_another_team_is_refused_in_any_spelling(world, api):
@@ -74,13 +74,13 @@ def test_phone_active_in_another_team_is_refused_in_any_spelling(world, api):
     spelled = "+84 " + other.phone[1:4] + " " + other.phone[4:7] + " " + other.phone[7:]
     response = api(world.hoa).post(URL, body(world, phone=spelled))
     assert response.status_code == 400
-    assert "phone" in response.data
+    assert response.data["errors"]["phone"]
 
 
 def test_a_second_leader_is_refused(world, api):
     response = api(world.hoa).post(URL, body(world, role="leader"))
     assert response.status_code == 400
-    assert "role" in response.data
+    assert response.data["errors"]["role"]
 
 
 def test_cccd_unique_among_active_members(world, api):
@@ -88,12 +88,12 @@ def test_cccd_unique_among_active_members(world, api):
     dup = api(world.hai).post(
         URL, {"team": str(world.teams.a2.pk), "full_name": "B", "phone": "0987000111", "national_id": "079012345678"}
     )
-    assert dup.status_code == 400 and "national_id" in dup.data
+    assert dup.status_code == 400 and dup.data["errors"]["national_id"]
 
 
 def test_errors_are_english_on_request(world, api):
-    vi = api(world.hoa).post(URL, body(world, phone="02438256789")).data["phone"][0]
-    en = api(world.hoa, language="en").post(URL, body(world, phone="02438256789")).data["phone"][0]
+    vi = api(world.hoa).post(URL, body(world, phone="02438256789")).data["errors"]["phone"][0]
+    en = api(world.hoa, language="en").post(URL, body(world, phone="02438256789")).data["errors"]["phone"][0]
     assert vi != en and "landline" in en
 
 
@@ -111,7 +111,8 @@ def test_concurrent_members_with_one_phone_give_one_201(api):
             client = api(user)
             barrier.wait()
             response = client.post(URL, {"team": str(team.pk), "full_name": "Đỗ Văn Đua", "phone": "0977111222"})
-            results.append((response.status_code, sorted(response.data) if response.status_code == 400 else None))
+            fields = sorted(response.data.get("errors", {})) if response.status_code == 400 else None
+            results.append((response.status_code, fields))
         finally:
             connection.close()
 
@@ -131,4 +132,4 @@ def test_concurrent_members_with_one_phone_give_one_201(api):
 def test_joined_on_in_the_future_is_refused(world, api):
     tomorrow = timezone.localdate() + dt.timedelta(days=1)
     response = api(world.hoa).post(URL, body(world, joined_on=str(tomorrow)))
-    assert response.status_code == 400 and "joined_on" in response.data
+    assert response.status_code == 400 and response.data["errors"]["joined_on"]
