@@ -40,13 +40,13 @@ def test_a_value_held_out_of_scope_is_refused_without_saying_by_whom(http, world
     assert response.status_code == 400
     text = response.text
     assert value not in text
-    assert "member" not in response.json()[field][0].lower()
+    assert "member" not in response.json()["errors"][field][0].lower()
     # The same refusal for a value held inside the scope names the reason: the caller can see that member.
     neighbour = Member.objects.filter(team=world.teams.a1).exclude(pk__in=[world.leaders.a1.pk, own.pk]).first()
     Member.objects.filter(pk=neighbour.pk).update(national_id="001099000888")
     inside = _patch_member(http.as_(world.tuan), own, **{field: getattr(Member.objects.get(pk=neighbour.pk), field)})
     assert inside.status_code == 400
-    assert inside.json()[field] != response.json()[field]
+    assert inside.json()["errors"][field] != response.json()["errors"][field]
 
 
 def test_creating_a_member_under_the_id_of_one_out_of_scope_is_a_404(http, world, b_member):
@@ -78,3 +78,4 @@ def test_a_replay_inside_the_scope_still_answers_as_before(http, world):
     different = hoa.post("/members/", body | {"full_name": "Người Khác"})
     assert different.status_code == 409
     assert "version" in different.json()
+    assert different.json()["existing_id"] == body["id"]

@@ -308,7 +308,8 @@ def test_a_huge_shared_string_is_refused_at_upload_before_anything_is_unpacked(
     before = fingerprint()
     response = upload(lan, shared_string_bomb)
     assert_clear_4xx(response, 413, "file")
-    assert "IMPORT_MAX_UNPACKED_MB" in response.data["file"][0] and "50" in response.data["file"][0]
+    message = response.data["errors"]["file"][0]
+    assert "IMPORT_MAX_UNPACKED_MB" in message and "50" in message
     assert STRINGS_PATH not in unpacked  # the zip's directory said no: the string was never unpacked
     assert fingerprint() == before
 
@@ -318,7 +319,8 @@ def test_a_zip_of_thousands_of_parts_is_refused_at_upload(world, lan):
     before = fingerprint()
     response = upload(lan, workbook(registry_sheet([member()]), extra=padding))
     assert_clear_4xx(response, 400, "file")
-    assert "IMPORT_MAX_ZIP_PARTS" in response.data["file"][0] and "1000" in response.data["file"][0]
+    message = response.data["errors"]["file"][0]
+    assert "IMPORT_MAX_ZIP_PARTS" in message and "1000" in message
     assert fingerprint() == before
 
 
@@ -488,7 +490,7 @@ def test_a_damaged_upload_is_a_clear_4xx_and_writes_nothing(world, lan, make, na
     response = upload(lan, make(), name)
     assert_clear_4xx(response, status, "file")
     if msgid:
-        assert response.data["file"] == [gettext(msgid)]
+        assert response.data["errors"]["file"] == [gettext(msgid)]
     assert fingerprint() == before
 
 
