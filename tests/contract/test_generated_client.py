@@ -83,10 +83,9 @@ def error(models: ModuleType, response, status: int, code: str):
 
 
 class Session:
-    """One login's generated clients: the authenticated one, and one-off copies with extra headers."""
+    """One login: the generated login operation, then the generated authenticated client with its access token."""
 
     def __init__(self, package: ModuleType, ops: Operations, url: str, phone: str, stack: ExitStack):
-        self.package, self.url, self.stack = package, url, stack
         models = package.models
         anonymous = stack.enter_context(package.Client(base_url=url, timeout=TIMEOUT, raise_on_unexpected_status=True))
         tokens = parsed(
@@ -94,29 +93,21 @@ class Session:
             200,
             models.TokenPair,
         )
-        self.token = tokens.access
-        self.client = self.with_headers({})
-
-    def with_headers(self, headers: dict[str, str]):
-        """A new client (the generated with_headers() would also change this one's open connection's headers)."""
-        return self.stack.enter_context(
-            self.package.AuthenticatedClient(
-                base_url=self.url,
-                token=self.token,
-                headers=headers,
-                timeout=TIMEOUT,
-                raise_on_unexpected_status=True,
+        self.client = stack.enter_context(
+            package.AuthenticatedClient(
+                base_url=url, token=tokens.access, timeout=TIMEOUT, raise_on_unexpected_status=True
             )
         )
 
 
-def assert_conditional_get(session: Session, call, what: str) -> str:
-    """A GET answers an ETag, and the same GET with If-None-Match answers 304 with no body; returns the ETag."""
-    first = call(session.client)
+def assert_conditional_get(call, what: str) -> str:
+    """A GET answers an ETag, and the same GET with the operation's If-None-Match parameter answers 304 with no
+    body; returns the ETag. `call(**parameters)` runs the generated operation."""
+    first = call()
     assert first.status_code == 200, (what, first.status_code, first.content[:500])
     etag = first.headers.get("ETag")
     assert etag, f"{what}: no ETag on the 200 (headers: {dict(first.headers)})"
-    again = call(session.with_headers({"If-None-Match": etag}))
+    again = call(if_none_match=etag)
     assert again.status_code == 304, (what, again.status_code, again.content[:500])
     assert again.content == b"" and again.parsed is None, (what, again.content[:500])
     return etag
@@ -195,12 +186,12 @@ def test_field_scenario_through_the_generated_client(
         assert members.count == 4 and sum(m.role == models.RoleEnum.LEADER for m in members.results) == 1
 
         # Conditional GET: the team and the commune's hamlets, polled by the app, answer 304 when unchanged.
-        assert_conditional_get(leader, lambda c: ops.get_team.sync_detailed(team_id, client=c), "get_team")
+        assert_conditional_get(lambda **p: ops.get_team.sync_detailed(team_id, client=leader.client, **p), "get_team")
         assert_conditional_get(
-            leader, lambda c: ops.list_hamlets.sync_detailed(client=c, commune="00001"), "list_hamlets"
+            lambda **p: ops.list_hamlets.sync_detailed(client=leader.client, commune="00001", **p), "list_hamlets"
         )
         members_etag = assert_conditional_get(
-            leader, lambda c: ops.list_team_members.sync_detailed(team_id, client=c), "list_team_members"
+            lambda **p: ops.list_team_members.sync_detailed(team_id, client=leader.client, **p), "list_team_members"
         )
 
         added = parsed(
@@ -214,9 +205,7 @@ def test_field_scenario_through_the_generated_client(
             models.MemberOutput,
         )
         assert (added.team, added.active, added.version) == (team_id, True, 1)
-        after_add = ops.list_team_members.sync_detailed(
-            team_id, client=leader.with_headers({"If-None-Match": members_etag})
-        )
+        after_add = ops.list_team_members.sync_detailed(team_id, client=leader.client, if_none_match=members_etag)
         members = parsed(after_add, 200, models.PaginatedMemberOutputList)  # a stale ETag gets the new list
         assert members.count == 5 and added.id in {m.id for m in members.results}
 
