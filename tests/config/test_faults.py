@@ -66,6 +66,7 @@ def test_a_dropped_database_connection_is_503_and_the_retry_writes_once(world, a
     response = outcome["response"]
     assert response.status_code == 503, response.content
     assert response.data["code"] == "database_unavailable" and response["Retry-After"]
+    assert response.data["retry_after"] == int(response["Retry-After"]) and isinstance(response.data["detail"], str)
     assert not Member.objects.filter(pk=body["id"]).exists()
     # The client retries: exactly one row, whatever the number of retries.
     assert api(world.tuan).post("/api/v1/members/", body).status_code == 201
