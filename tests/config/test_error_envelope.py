@@ -235,6 +235,29 @@ def test_412_and_428_carry_the_current_version(world, api):
     assert data["version"] == team.version + 1
 
 
+def test_an_activity_412_and_428_carry_the_current_updated_at(world, api):
+    item = {
+        "id": str(uuid.uuid4()),
+        "team": str(world.teams.a1.pk),
+        "type": "vneid",
+        "occurred_on": str(timezone.localdate() - dt.timedelta(days=1)),
+        "people_helped": 3,
+    }
+    client = api(world.tuan)
+    assert client.post("/api/v1/activities/sync/", {"activities": [item]}, format="json").status_code == 200
+    url = f"/api/v1/activities/{item['id']}/"
+    first = client.get(url).json()["updated_at"]
+    data = assert_envelope(
+        client.patch(url, {"people_helped": 4}, format="json"), 428, "version_required", {"updated_at"}
+    )
+    assert data["updated_at"] == first
+    assert client.patch(url, {"base_updated_at": first, "people_helped": 5}, format="json").status_code == 200
+    current = client.get(url).json()["updated_at"]
+    stale = client.patch(url, {"base_updated_at": first, "people_helped": 6}, format="json")
+    data = assert_envelope(stale, 412, "stale_version", {"updated_at"})
+    assert data["updated_at"] == current != first
+
+
 # --- 429 --------------------------------------------------------------------------------------------------------
 
 
