@@ -10,6 +10,7 @@ from django.db import models
 
 from accounts.models import AuditEntry
 from config.masking import mask_national_id, mask_phone
+from config.timestamps import format_timestamp
 
 # Personal data is kept out of the log: these fields are stored masked.
 _MASKED = {"phone": mask_phone, "national_id": mask_national_id}
@@ -29,7 +30,9 @@ def state(obj: models.Model | None) -> dict | None:
             value = _MASKED[field.name](value)
         elif isinstance(value, uuid.UUID | Decimal):
             value = str(value)
-        elif isinstance(value, dt.date | dt.datetime):
+        elif isinstance(value, dt.datetime):
+            value = format_timestamp(value)
+        elif isinstance(value, dt.date):
             value = value.isoformat()
         data[field.attname] = value
     return data

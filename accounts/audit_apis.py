@@ -8,7 +8,7 @@ from rest_framework.generics import GenericAPIView
 
 from accounts import selectors
 from accounts.models import AuditEntry
-from config import inputs
+from config import inputs, timestamps
 
 
 @extend_schema_field(
@@ -18,7 +18,7 @@ class SnapshotField(serializers.JSONField):
     """A record as it was: free-form, its fields are the entity's (null for a create's `before`)."""
 
 
-class AuditOutput(serializers.ModelSerializer):
+class AuditOutput(timestamps.ModelSerializer):
     province = serializers.CharField(source="province.code", allow_null=True, default=None)
     commune = serializers.CharField(source="commune.code", allow_null=True, default=None)
     actor = serializers.IntegerField(source="actor_id", allow_null=True)

@@ -13,11 +13,11 @@ from rest_framework.response import Response
 from activities import selectors, services
 from activities.models import Activity, ActivityType
 from activities.sync_input import ActivityFields, SyncItemInput, parse_sync_item
-from config import inputs
+from config import inputs, timestamps
 from config.errors import DomainError, field_errors
 
 
-class ActivityOutput(serializers.ModelSerializer):
+class ActivityOutput(timestamps.ModelSerializer):
     team = serializers.UUIDField(source="team_id")
     province = serializers.CharField(source="province.code")
     commune = serializers.CharField(source="commune.code")
@@ -61,7 +61,7 @@ class SyncResult(serializers.Serializer):
         help_text="rejected: each field path with its messages, as in the error envelope",
     )
     server = ActivityOutput(required=False)
-    updated_at = serializers.DateTimeField(required=False)
+    updated_at = timestamps.TimestampField(required=False)
 
 
 class ActivityUpdateInput(ActivityFields):
@@ -73,7 +73,7 @@ class ActivityUpdateInput(ActivityFields):
             field.required = False
 
 
-_timestamp = serializers.DateTimeField()
+_timestamp = timestamps.TimestampField()
 
 
 def _too_large(message: str) -> DomainError:
@@ -236,7 +236,7 @@ class ActivityDetailApi(GenericAPIView):
         )
 
 
-class ActivityTypeOutput(serializers.ModelSerializer):
+class ActivityTypeOutput(timestamps.ModelSerializer):
     class Meta:
         model = ActivityType
         fields = ["code", "name_vi", "name_en", "active", "sort_order"]

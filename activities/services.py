@@ -19,6 +19,7 @@ from activities.models import COORD_STEP, Activity, ActivityQuerySet, ActivityTy
 from areas.changes import all_communes_changed, communes_changed
 from areas.models import Hamlet
 from config.errors import Conflict, DomainError, NotFound, PreconditionFailed, PreconditionRequired, invalid
+from config.timestamps import format_timestamp
 from teams.models import Team, TeamStatus
 
 CREATED, UNCHANGED, UPDATED, CONFLICT, REJECTED = "created", "unchanged", "updated", "conflict", "rejected"
@@ -240,12 +241,12 @@ def _check_base(activity: Activity, base: dt.datetime | None) -> None:
     if base is None:
         raise PreconditionRequired(
             _("Send base_updated_at: the updated_at of the copy you are editing."),
-            extra={"updated_at": activity.updated_at.isoformat()},
+            extra={"updated_at": format_timestamp(activity.updated_at)},
         )
     if base != activity.updated_at:
         raise PreconditionFailed(
             _("This activity was changed by someone else. Reload it and try again."),
-            extra={"updated_at": activity.updated_at.isoformat()},
+            extra={"updated_at": format_timestamp(activity.updated_at)},
         )
 
 

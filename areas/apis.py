@@ -10,16 +10,17 @@ from rest_framework.response import Response
 
 from areas import selectors, services
 from areas.models import Commune, Hamlet, HamletKind, Province
+from config import timestamps
 from config.errors import DomainError
 
 
-class ProvinceOutput(serializers.ModelSerializer):
+class ProvinceOutput(timestamps.ModelSerializer):
     class Meta:
         model = Province
         fields = ["code", "name", "short_name", "kind", "valid_from", "valid_to"]
 
 
-class CommuneOutput(serializers.ModelSerializer):
+class CommuneOutput(timestamps.ModelSerializer):
     province = serializers.CharField(source="province.code")
 
     class Meta:
@@ -27,7 +28,7 @@ class CommuneOutput(serializers.ModelSerializer):
         fields = ["code", "name", "short_name", "kind", "province", "valid_from", "valid_to"]
 
 
-class HamletOutput(serializers.ModelSerializer):
+class HamletOutput(timestamps.ModelSerializer):
     commune = serializers.CharField(source="commune.code")
     province = serializers.CharField(source="province.code")
     kind_label = serializers.CharField(source="get_kind_display")

@@ -12,6 +12,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.timestamps import TimestampField
 
 
 def check_database() -> dict:
@@ -73,7 +74,7 @@ class CoverageHealthOutput(serializers.Serializer):
         "error",
     )
 
-    last_reconcile = serializers.DateTimeField(allow_null=True)
+    last_reconcile = TimestampField(allow_null=True)
     reconcile_differences = serializers.IntegerField(allow_null=True)
     marks_waiting = serializers.IntegerField()
     oldest_mark_seconds = serializers.FloatField(allow_null=True)

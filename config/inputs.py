@@ -13,6 +13,8 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import parsers, renderers, serializers
 from rest_framework.exceptions import ParseError
 
+from config.timestamps import JSONEncoder
+
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
 # Dates outside these years are typing mistakes in this registry (teams date from 2021, people from 1900).
@@ -125,7 +127,12 @@ class JSONParser(parsers.JSONParser):
 
 
 class JSONRenderer(renderers.JSONRenderer):
-    """DRF's JSON renderer; text that UTF-8 cannot carry (a lone surrogate echoed in a message) is escaped."""
+    """DRF's JSON renderer; text that UTF-8 cannot carry (a lone surrogate echoed in a message) is escaped.
+
+    A datetime object in a body is written as config.timestamps.format_timestamp, like a serializer's.
+    """
+
+    encoder_class = JSONEncoder
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
         try:

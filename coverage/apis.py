@@ -13,7 +13,7 @@ from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
-from config import inputs
+from config import inputs, timestamps
 from config.celery import app
 from config.inputs import JSONRenderer
 from coverage import selectors, services
@@ -59,7 +59,7 @@ class CoverageFiguresOutput(serializers.Serializer):
     activities_quarter = serializers.IntegerField()
     people_helped_quarter = serializers.IntegerField()
     activities_by_type_quarter = serializers.DictField(child=ByTypeOutput())
-    computed_at = serializers.DateTimeField(allow_null=True, help_text="Null: not computed yet (zeros shown)")
+    computed_at = timestamps.TimestampField(allow_null=True, help_text="Null: not computed yet (zeros shown)")
     stale = serializers.BooleanField(help_text="True while writes or a map or quarter change await a recompute")
 
 

@@ -3,6 +3,9 @@
 The renderers run no query: the API hands them export_rows(), built from what the selectors read.
 
 Every cell goes through config.spreadsheets.safe_cell: a hamlet named "=HYPERLINK(...)" is shown, never run.
+
+A time (computed_at) is the API's timestamp text in CSV (config.timestamps.format_timestamp), and a real
+date-time cell in XLSX, in Vietnam time (Excel cells have no zone), so that a spreadsheet can sort and filter it.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from rest_framework.renderers import BaseRenderer
 
 from areas.models import CommuneKind, HamletKind
 from config.spreadsheets import safe_cell, safe_row
+from config.timestamps import format_timestamp
 from members.models import Background, MemberRole
 from teams.models import SizeStatus
 
@@ -111,9 +115,17 @@ def table(flat_rows: list[dict]) -> tuple[list[str], list[str], list[list]]:
 def _cell(value):
     if isinstance(value, bool):
         return "Có" if value else "Không"
+    return "" if value is None else value  # a datetime stays one: each format writes it its own way
+
+
+def _csv_cell(value):
+    return format_timestamp(value) if isinstance(value, dt.datetime) else value
+
+
+def _xlsx_cell(value):
     if isinstance(value, dt.datetime):
-        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S")
-    return "" if value is None else value
+        return timezone.localtime(value, timezone.get_default_timezone()).replace(tzinfo=None)
+    return value
 
 
 class CSVRenderer(BaseRenderer):
@@ -129,7 +141,7 @@ class CSVRenderer(BaseRenderer):
         buffer.write("\ufeff")  # Excel opens UTF-8 CSV with Vietnamese text correctly only with a BOM
         writer = csv.writer(buffer)
         writer.writerow(headers)
-        writer.writerows(values)
+        writer.writerows([_csv_cell(v) for v in line] for line in values)
         return buffer.getvalue().encode("utf-8")
 
 
@@ -148,7 +160,7 @@ class XLSXRenderer(BaseRenderer):
             _, headers, values = table(data)
             sheet.append(headers)
             for line in values:
-                sheet.append(line)
+                sheet.append([_xlsx_cell(v) for v in line])
         else:
             sheet.append([safe_cell(_error_text(data))])
         buffer = io.BytesIO()

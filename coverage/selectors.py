@@ -66,7 +66,10 @@ def not_found() -> NotFound:
 
 
 def _pick(values: dict, fields: list[str]) -> dict:
-    return {name: values.get(name) for name in fields}
+    picked = {name: values.get(name) for name in fields}
+    if isinstance(picked.get("computed_at"), str):  # a snapshot's JSON holds it as text: a datetime again
+        picked["computed_at"] = dt.datetime.fromisoformat(picked["computed_at"])
+    return picked
 
 
 def _check_ordering(ordering: str | None, allowed: set[str]) -> None:

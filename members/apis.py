@@ -8,14 +8,14 @@ from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
-from config import inputs
+from config import inputs, timestamps
 from config.versioning import etag, versioned_input
 from members import selectors, services
 from members.masking import national_id_for, phone_for
 from members.models import Background, Gender, Member, MemberRole
 
 
-class MemberOutput(serializers.ModelSerializer):
+class MemberOutput(timestamps.ModelSerializer):
     team = serializers.UUIDField(source="team_id")
     team_name = serializers.CharField(source="team.name")
     province = serializers.CharField(source="province.code")

@@ -11,6 +11,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
+from config import timestamps
 from config.spreadsheets import RowError, errors_workbook
 from members.models import ImportJob
 from members.registry_import.jobs import import_job_create, import_job_processed
@@ -34,7 +35,7 @@ class ImportErrorOutput(serializers.Serializer):
     message = serializers.CharField()
 
 
-class ImportJobOutput(serializers.ModelSerializer):
+class ImportJobOutput(timestamps.ModelSerializer):
     province = serializers.CharField(source="province.code")
     status_label = serializers.CharField(source="get_status_display")
     processed = serializers.SerializerMethodField()

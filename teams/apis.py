@@ -8,7 +8,7 @@ from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
-from config import inputs
+from config import inputs, timestamps
 from config.versioning import etag, versioned_input
 from teams import selectors, services
 from teams.models import SizeStatus, Team, TeamStatus
@@ -19,7 +19,7 @@ class LeaderOutput(serializers.Serializer):
     full_name = serializers.CharField()
 
 
-class TeamOutput(serializers.ModelSerializer):
+class TeamOutput(timestamps.ModelSerializer):
     province = serializers.CharField(source="province.code")
     commune = serializers.CharField(source="commune.code")
     commune_name = serializers.CharField(source="commune.name")
