@@ -56,3 +56,34 @@ def test_every_export_header_is_vietnamese(figures, api):
         untranslated = [h for h in header if h in HEADERS or h.isascii()]
         assert untranslated == [], (path, untranslated)
     assert "Số liệu đang chờ tính lại" in header
+
+
+def _cells(response) -> list[list]:
+    if response["Content-Type"].startswith("text/csv"):
+        return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    sheet = load_workbook(io.BytesIO(response.content), read_only=True).active
+    return [list(row) for row in sheet.iter_rows(values_only=True)]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+@pytest.mark.parametrize(
+    "path", ["national/", "provinces/", "provinces/01/", "provinces/01/communes/", "communes/00001/"]
+)
+def test_the_export_operation_gives_the_file_of_format(figures, api, path, fmt):
+    """GET …/export/{csv|xlsx}/ (the schema's export operations) is the same file as ?format= on the JSON URL."""
+    client = api(figures.minh)
+    twin = client.get(f"{BASE}{path}export/{fmt}/")
+    alias = client.get(f"{BASE}{path}", {"format": fmt})
+    assert twin.status_code == alias.status_code == 200
+    assert twin["Content-Type"] == alias["Content-Type"] != "application/json"
+    assert twin["Content-Disposition"] == alias["Content-Disposition"]
+    assert _cells(twin) == _cells(alias)
+    assert len(_cells(twin)) > 1
+
+
+def test_an_export_operation_answers_errors_in_json(figures, api):
+    response = api(figures.binh).get(f"{BASE}provinces/01/communes/export/xlsx/")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["code"] == "not_found"
+    assert api(figures.minh).get(f"{BASE}national/export/pdf/").status_code == 404

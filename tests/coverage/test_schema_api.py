@@ -17,8 +17,11 @@ def test_the_schema_declares_the_coverage_responses_and_their_pagination(api):
     reference = ok["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
     envelope = schema["components"]["schemas"][reference]
     assert {"count", "next", "previous", "results"} <= set(envelope["properties"])
-    assert listed["operationId"].endswith("_list")
-    assert ok["text/csv"]["schema"]["format"] == "binary"
+    assert listed["operationId"] == "list_commune_coverage"
+    assert set(ok) == {"application/json"}
+    export = paths["/api/v1/coverage/provinces/{code}/communes/export/{format}/"]["get"]
+    assert export["operationId"] == "export_commune_coverage_list"
+    assert export["responses"]["200"]["content"]["text/csv"]["schema"] == {"type": "string", "format": "binary"}
     national = paths["/api/v1/coverage/national/"]["get"]["responses"]["200"]["content"]["application/json"]
     fields = schema["components"]["schemas"][national["schema"]["$ref"].rsplit("/", 1)[-1]]["properties"]
     assert {"provinces_total", "communes_total", "stale", "computed_at"} <= set(fields)
