@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.db.models import Max
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -14,6 +15,7 @@ from activities import selectors, services
 from activities.models import Activity, ActivityType
 from activities.sync_input import ActivityFields, SyncItemInput, parse_sync_item
 from config import inputs, timestamps
+from config.conditional import ConditionalGetMixin
 from config.errors import DomainError, field_errors
 
 
@@ -261,15 +263,16 @@ class ActivityTypeFilterInput(serializers.Serializer):
     active = serializers.BooleanField(required=False, allow_null=True)
 
 
-class ActivityTypeListApi(GenericAPIView):
+class ActivityTypeListApi(ConditionalGetMixin, GenericAPIView):
     serializer_class = ActivityTypeOutput
 
     @extend_schema(parameters=[OpenApiParameter("active", bool)], responses=ActivityTypeOutput(many=True))
     def get(self, request):
         filters = ActivityTypeFilterInput(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        page = self.paginate_queryset(selectors.activity_type_list(user=request.user, filters=filters.validated_data))
-        return self.get_paginated_response(ActivityTypeOutput(page, many=True).data)
+        types = selectors.activity_type_list(user=request.user, filters=filters.validated_data)
+        # Validator: the count and the latest change (types are created and edited, never deleted).
+        return self.conditional_page(request, types, ActivityTypeOutput, latest=Max("updated_at"))
 
     @extend_schema(request=ActivityTypeCreateInput, responses={201: ActivityTypeOutput})
     def post(self, request):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db.models import Max
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -11,6 +12,7 @@ from rest_framework.response import Response
 from areas import selectors, services
 from areas.models import Commune, Hamlet, HamletKind, Province
 from config import timestamps
+from config.conditional import ConditionalGetMixin
 from config.errors import DomainError
 
 
@@ -132,7 +134,7 @@ class CommuneDetailApi(GenericAPIView):
         return Response(CommuneOutput(commune).data)
 
 
-class HamletListApi(GenericAPIView):
+class HamletListApi(ConditionalGetMixin, GenericAPIView):
     serializer_class = HamletOutput
 
     @extend_schema(
@@ -145,8 +147,9 @@ class HamletListApi(GenericAPIView):
     def get(self, request):
         filters = HamletFilterInput(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        page = self.paginate_queryset(selectors.hamlet_list(user=request.user, filters=filters.validated_data))
-        return self.get_paginated_response(HamletOutput(page, many=True).data)
+        hamlets = selectors.hamlet_list(user=request.user, filters=filters.validated_data)
+        # Validator: the count and the latest change (a hamlet write saves updated_at; a retired one stays a row).
+        return self.conditional_page(request, hamlets, HamletOutput, latest=Max("updated_at"))
 
     @extend_schema(request=HamletCreateInput, responses={201: HamletOutput})
     def post(self, request):

@@ -9,7 +9,8 @@ from django.utils.translation import gettext as _
 
 from config.errors import Conflict, NotFound, PreconditionFailed, PreconditionRequired, invalid
 
-_ETAG = re.compile(r'^\s*(?:W/)?"?(\d+)"?\s*$')
+# "3", or a conditional GET's "3.<digest>" (config.conditional): the version is what a PATCH checks.
+_ETAG = re.compile(r'^\s*(?:W/)?"?(\d+)(?:\.[0-9a-f]+)?"?\s*$')
 
 
 def etag(version: int) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db.models import Count, Max, Sum
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -9,6 +10,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
 from config import inputs, timestamps
+from config.conditional import ConditionalGetMixin
 from config.versioning import etag, versioned_input
 from members import selectors, services
 from members.masking import national_id_for, phone_for
@@ -171,7 +173,7 @@ class MemberDetailApi(GenericAPIView):
         return _member_response(request, member.pk)
 
 
-class TeamMembersApi(GenericAPIView):
+class TeamMembersApi(ConditionalGetMixin, GenericAPIView):
     serializer_class = MemberOutput
 
     @extend_schema(parameters=[OpenApiParameter("active", bool)], responses=MemberOutput(many=True))
@@ -179,8 +181,19 @@ class TeamMembersApi(GenericAPIView):
         filters = MemberFilterInput(data=request.query_params)
         filters.is_valid(raise_exception=True)
         qs = selectors.team_member_list(user=request.user, team_id=pk, filters=filters.validated_data)
-        page = self.paginate_queryset(qs)
-        return self.get_paginated_response(MemberOutput(page, many=True, context={"request": request}).data)
+        # Validator, besides the count: the latest save, the sum of versions (a dissolution's members leave
+        # without a save), the logins (a leader's login moving clears another row's without either) and the
+        # team's version (its name). The masking per role is in the ETag as the requester.
+        return self.conditional_page(
+            request,
+            qs,
+            MemberOutput,
+            context={"request": request},
+            latest=Max("updated_at"),
+            versions=Sum("version"),
+            logins=Count("user_id"),
+            team_version=Max("team__version"),
+        )
 
 
 class TeamLeaderAccountApi(GenericAPIView):

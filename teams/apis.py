@@ -9,6 +9,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
 from config import inputs, timestamps
+from config.conditional import ConditionalGetMixin
 from config.versioning import etag, versioned_input
 from teams import selectors, services
 from teams.models import SizeStatus, Team, TeamStatus
@@ -140,12 +141,32 @@ class TeamListApi(GenericAPIView):
         return _team_response(request, team.pk, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
-class TeamDetailApi(GenericAPIView):
+# What a team's body shows that can change: the version covers its own edits, the rest changes without it
+# (the member count, size status and leader that member writes and the size policy set; the leader's, hamlet's
+# and commune's names). The GET's ETag is "<version>.<digest of these>": If-Match on a PATCH reads the version.
+TEAM_ETAG_FIELDS = (
+    "version",
+    "updated_at",
+    "member_count",
+    "size_status",
+    "leader_id",
+    "leader__full_name",
+    "hamlet__name",
+    "commune__name",
+)
+
+
+class TeamDetailApi(ConditionalGetMixin, GenericAPIView):
     serializer_class = TeamOutput
 
     def get(self, request, pk):
-        team = get_object_or_404(selectors.team_list(user=request.user), pk=pk)
-        return Response(TeamOutput(team).data, headers={"ETag": etag(team.version)})
+        return self.conditional_object(
+            request,
+            selectors.team_list(user=request.user).filter(pk=pk),
+            TEAM_ETAG_FIELDS,
+            lambda team: Response(TeamOutput(team).data),
+            version_field="version",
+        )
 
     @extend_schema(
         request=TeamUpdateInput,
