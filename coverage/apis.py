@@ -15,8 +15,9 @@ from rest_framework.response import Response
 
 from config import inputs, timestamps
 from config.celery import app
+from config.conditional import ConditionalGetMixin
 from config.inputs import JSONRenderer
-from coverage import selectors, services
+from coverage import freshness, selectors, services
 from coverage.exports import CSVRenderer, XLSXRenderer, commune_export_rows, export_rows
 
 AS_OF = OpenApiParameter("as_of", OpenApiTypes.DATE, description="Answer from that day's snapshot (YYYY-MM-DD)")
@@ -124,7 +125,10 @@ COMMUNE_LIST_PARAMETERS = [
 COMMUNE_PARAMETERS = [CODE, AS_OF]
 
 
-class CoverageApi(GenericAPIView):
+class CoverageApi(ConditionalGetMixin, GenericAPIView):
+    """A JSON answer is conditional (config.conditional), decided by coverage.freshness after initial() has
+    recomputed what waits in the embedded mode, so that a 304 is never stale; an export is not."""
+
     renderer_classes = [JSONRenderer, CSVRenderer, XLSXRenderer]
     export_name = "do-phu"
     pagination_class = None
@@ -170,8 +174,13 @@ class NationalCoverageApi(CoverageApi):
     @extend_schema(parameters=NATIONAL_PARAMETERS, responses=NationalCoverageOutput)
     def get(self, request):
         params = _params(request)
-        data = selectors.national(user=request.user, as_of=params.get("as_of"))
-        return self.respond(request, NationalCoverageOutput, data)
+        return self.conditional(
+            request,
+            lambda: freshness.national(user=request.user, as_of=params.get("as_of")),
+            lambda: self.respond(
+                request, NationalCoverageOutput, selectors.national(user=request.user, as_of=params.get("as_of"))
+            ),
+        )
 
 
 class ProvinceCoverageListApi(CoverageApi):
@@ -186,8 +195,15 @@ class ProvinceCoverageListApi(CoverageApi):
     )
     def get(self, request):
         params = _params(request)
-        rows = selectors.provinces(user=request.user, as_of=params.get("as_of"), ordering=params.get("ordering"))
-        return self.respond_list(request, ProvinceCoverageOutput, rows)
+        return self.conditional(
+            request,
+            lambda: freshness.provinces(user=request.user, as_of=params.get("as_of")),
+            lambda: self.respond_list(
+                request,
+                ProvinceCoverageOutput,
+                selectors.provinces(user=request.user, as_of=params.get("as_of"), ordering=params.get("ordering")),
+            ),
+        )
 
 
 class ProvinceCoverageDetailApi(CoverageApi):
@@ -196,7 +212,14 @@ class ProvinceCoverageDetailApi(CoverageApi):
     @extend_schema(parameters=PROVINCE_PARAMETERS, responses=ProvinceCoverageOutput)
     def get(self, request, code: str):
         params = _params(request)
-        rows = selectors.provinces(user=request.user, as_of=params.get("as_of"), code=code)
+        return self.conditional(
+            request,
+            lambda: freshness.provinces(user=request.user, as_of=params.get("as_of"), code=code),
+            lambda: self.respond_province(request, code, params.get("as_of")),
+        )
+
+    def respond_province(self, request, code: str, as_of) -> Response:
+        rows = selectors.provinces(user=request.user, as_of=as_of, code=code)
         if not rows:
             raise selectors.not_found()
         return self.respond(request, ProvinceCoverageOutput, rows[0])
@@ -214,6 +237,13 @@ class ProvinceCommunesCoverageApi(CoverageApi):
     )
     def get(self, request, code: str):
         params = _params(request)
+        return self.conditional(
+            request,
+            lambda: freshness.communes(user=request.user, as_of=params.get("as_of"), province_code=code),
+            lambda: self.respond_communes(request, code, params),
+        )
+
+    def respond_communes(self, request, code: str, params: dict) -> Response:
         rows = selectors.province_communes(
             user=request.user,
             province_code=code,
@@ -233,7 +263,14 @@ class CommuneCoverageApi(CoverageApi):
     @extend_schema(parameters=COMMUNE_PARAMETERS, responses=CommuneCoverageDetailOutput)
     def get(self, request, code: str):
         params = _params(request)
-        rows = selectors.communes(user=request.user, code=code, as_of=params.get("as_of"))
+        return self.conditional(
+            request,
+            lambda: freshness.communes(user=request.user, as_of=params.get("as_of"), code=code),
+            lambda: self.respond_commune(request, code, params.get("as_of")),
+        )
+
+    def respond_commune(self, request, code: str, as_of) -> Response:
+        rows = selectors.communes(user=request.user, code=code, as_of=as_of)
         if not rows:
             raise selectors.not_found()
         data = dict(rows[0])
