@@ -229,7 +229,10 @@ def hamlets_import(*, rows: list[tuple[int, dict]], dry_run: bool = False, actor
     if errors or dry_run:
         return result
     Hamlet.objects.bulk_create(to_create, batch_size=2000)
-    Hamlet.objects.bulk_update(to_update, ["kind"], batch_size=2000)
+    now = timezone.now()
+    for hamlet in to_update:
+        hamlet.updated_at = now  # bulk_update skips auto_now: the body and the list's ETag must change
+    Hamlet.objects.bulk_update(to_update, ["kind", "updated_at"], batch_size=2000)
     audit_bulk(actor=actor, action="hamlet.import_create", objects=to_create)
     audit_bulk(actor=actor, action="hamlet.import_update", objects=to_update, befores=befores)
     communes_changed({h.commune_id for h in to_create} | {h.commune_id for h in to_update})

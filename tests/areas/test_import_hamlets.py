@@ -89,3 +89,14 @@ def test_existing_hamlet_in_another_spelling_is_not_duplicated(world, tmp_path):
     path = write_csv(tmp_path / "h.csv", [("00001", "THÔN ĐÔNG", "thon")])
     assert "unchanged 1" in run(path)
     assert Hamlet.objects.filter(commune=world.a1).count() == 1
+
+
+def test_a_kind_changed_by_import_moves_updated_at(world, tmp_path):
+    """bulk_update skips auto_now: the import sets updated_at itself, so the body and the list's ETag change."""
+    run(write_csv(tmp_path / "first.csv", GOOD))
+    hamlet = Hamlet.objects.get(name="Thôn Một")
+    changed = [("00001", "Thôn Một", "xom"), *GOOD[1:]]
+    assert "updated 1" in run(write_csv(tmp_path / "second.csv", changed))
+    again = Hamlet.objects.get(pk=hamlet.pk)
+    assert again.kind == "xom"
+    assert again.updated_at > hamlet.updated_at

@@ -39,9 +39,9 @@ def test_coverage_list_query_count(figures, api, django_assert_num_queries):
         CommuneFactory(province=figures.a)
     services.recompute_all()
     client = api(figures.minh)
-    # current provinces in scope with their current communes counted, province figures, outbox marks,
-    # the national row's valid_until
-    with django_assert_num_queries(4):
+    # the ETag's validator, current provinces in scope with their current communes counted, province figures,
+    # outbox marks, the national row's valid_until
+    with django_assert_num_queries(5):
         provinces = client.get(f"{BASE}provinces/")
     assert provinces.status_code == 200
     rows = provinces.data["results"]
@@ -50,9 +50,9 @@ def test_coverage_list_query_count(figures, api, django_assert_num_queries):
         assert row["communes_total"] == Commune.objects.current().filter(province=province).count()
         assert (row["teams_active"], row["members_active"]) == _active_counts(province=province)
     assert rows[0]["communes_total"] == 12
-    # the province in scope, current communes with their provinces, commune figures, outbox marks,
-    # the national row's valid_until
-    with django_assert_num_queries(5):
+    # the ETag's validator, the province in scope, current communes with their provinces, commune figures,
+    # outbox marks, the national row's valid_until
+    with django_assert_num_queries(6):
         communes = client.get(f"{BASE}provinces/01/communes/", {"page_size": 100})
     assert communes.status_code == 200
     rows = communes.data["results"]
