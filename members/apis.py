@@ -105,6 +105,8 @@ class LeaderAccountInput(serializers.Serializer):
 
 
 class LeaderAccountOutput(serializers.Serializer):
+    schema_optional_fields = ("password",)  # only when the server generated it (the caller sent none)
+
     phone = serializers.CharField()
     created = serializers.BooleanField()
     password = serializers.CharField(required=False, help_text="Only when generated; shown once.")
