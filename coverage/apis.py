@@ -170,6 +170,8 @@ class NationalCoverageApi(CoverageApi):
     """National totals (ministry)."""
 
     export_name = "do-phu-toan-quoc"
+    # Not the ministry (never told apart from "no such thing"), or no snapshot on the as_of day.
+    schema_error_statuses = {"GET": (404,)}
 
     @extend_schema(parameters=NATIONAL_PARAMETERS, responses=NationalCoverageOutput)
     def get(self, request):
