@@ -38,11 +38,13 @@ class TokenPair(serializers.Serializer):
 
 
 def _locked_out() -> DomainError:
-    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    seconds = int(settings.AXES_COOLOFF_TIME.total_seconds())
+    message = _("Too many failed logins for this phone number. Try again in %(minutes)d minutes.")
     return DomainError(
-        _("Too many failed logins for this phone number. Try again in %(minutes)d minutes.") % {"minutes": minutes},
+        message % {"minutes": seconds // 60},
         code="locked_out",
         status_code=status.HTTP_429_TOO_MANY_REQUESTS,
+        extra={"retry_after": seconds},  # the whole cool-off: an upper bound
     )
 
 

@@ -49,7 +49,12 @@ class DomainError(Exception):
 
     def as_data(self) -> dict:
         """The error envelope (config.schema.ErrorOutput): detail, code, field errors under `errors`, extras."""
-        detail = self.message or (_("Invalid input.") if self.fields else self.code)
+        detail = self.message
+        if not detail and self.fields:
+            # A 400 about fields says "invalid input"; another status (a 413 on a file) says its first message.
+            first = next(iter(self.fields.values()))
+            detail = _("Invalid input.") if self.status_code == 400 or not first else first[0]
+        detail = detail or self.code
         return envelope(detail, self.code, errors=field_errors(self.fields), **self.extra)
 
 
@@ -155,7 +160,9 @@ def _answer_in_json(context) -> None:
 def exception_handler(exc, context):
     _answer_in_json(context)
     if isinstance(exc, DomainError):
-        return Response(exc.as_data(), status=exc.status_code)
+        data = exc.as_data()
+        headers = {"Retry-After": str(data["retry_after"])} if "retry_after" in data else None
+        return Response(data, status=exc.status_code, headers=headers)
     if isinstance(exc, RequestDataTooBig):
         return Response(envelope(_("The request body is too large."), "too_large"), status=413)
     if isinstance(exc, DjangoValidationError):

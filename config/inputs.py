@@ -121,6 +121,13 @@ class JSONParser(parsers.JSONParser):
             data = super().parse(stream, media_type, parser_context)
         except RecursionError:
             raise ParseError(message) from None
+        except ParseError as exc:
+            # DRF's message is the decoder's, in English: say it in the request's language, with where.
+            where = exc.__context__
+            raise ParseError(
+                _("The request body is not valid JSON (line %(line)s, column %(column)s).")
+                % {"line": getattr(where, "lineno", "?"), "column": getattr(where, "colno", "?")}
+            ) from None
         if too_deep(data):
             raise ParseError(message)
         return data

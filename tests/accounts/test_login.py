@@ -41,6 +41,9 @@ def test_lockout_after_repeated_failures_says_so(world, api):
     assert response.status_code == 429
     assert response.data["code"] == "locked_out"
     assert "phút" in response.data["detail"]
+    cooloff = int(settings.AXES_COOLOFF_TIME.total_seconds())
+    assert response.data["retry_after"] == cooloff
+    assert response["Retry-After"] == str(cooloff)
     english = api(language="en").post(LOGIN, {"phone": "0900000002", "password": PASSWORD})
     assert english.status_code == 429
     assert "minutes" in english.data["detail"]

@@ -295,3 +295,11 @@ def test_a_nul_in_the_query_is_an_enveloped_400_naming_the_parameter(world, api)
     # A NUL in the parameter's name: the name is given without it.
     response = api(world.minh).get("/api/v1/teams/?sea%00rch=x")
     assert_field_errors(assert_envelope(response, 400, "invalid"), {"search"})
+
+
+def test_a_body_that_is_not_json_says_where_in_the_request_language(world, api):
+    response = api(world.lan).post("/api/v1/teams/", '{"name": "Tổ", oops}', content_type="application/json")
+    body = assert_envelope(response, 400, "parse_error")
+    assert body["detail"] == "Nội dung yêu cầu không phải JSON hợp lệ (dòng 1, cột 16)."
+    english = api(world.lan, language="en").post("/api/v1/teams/", "[1,", content_type="application/json")
+    assert assert_envelope(english, 400, "parse_error")["detail"].startswith("The request body is not valid JSON")
