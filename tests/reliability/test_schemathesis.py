@@ -127,6 +127,8 @@ def real(world) -> SimpleNamespace:
 
 def real_path_parameters(case, real: SimpleNamespace) -> dict:
     """The generated path parameters with each row's id or code replaced by the real row's (format kept)."""
+    if not {"id", "code"} & set(case.path_parameters):
+        return case.path_parameters
     segments = case.path.removeprefix("/api/v1/").split("/")
     if segments[0] == "coverage":
         segments = segments[1:]
