@@ -212,6 +212,8 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     # Swagger UI is served from our own static files, not a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
+    # Show each operation's id: the name a generated client gives it.
+    "SWAGGER_UI_SETTINGS": {"displayOperationId": True, "deepLinking": True},
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     # The contract's house rules (operation names, tags, error envelope, strict 3.0 nullables): config/schema.py.

@@ -42,6 +42,7 @@ MAY_BE_ABSENT = {
         "reconcile_differences",
     ],
     "SyncResult": ["errors", "server", "updated_at"],
+    "LeaderAccountOutput": ["password"],  # only when the server generated one
 }
 # Free-form on purpose: an audit entry's record before and after is any entity's fields.
 FREE_FORM = {"AuditOutput.properties.before", "AuditOutput.properties.after"}
