@@ -88,7 +88,7 @@ class ActivitySyncApi(GenericAPIView):
     serializer_class = SyncResult
 
     @extend_schema(
-        request=inline_serializer("SyncRequest", {"activities": SyncItemInput(many=True)}),
+        request=inline_serializer("SyncInput", {"activities": SyncItemInput(many=True)}),
         responses={200: inline_serializer("SyncResponse", {"results": SyncResult(many=True)})},
     )
     def post(self, request):

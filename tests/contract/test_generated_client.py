@@ -252,7 +252,7 @@ def test_field_scenario_through_the_generated_client(
         ]
         sync_started = time.monotonic()
         synced = parsed(
-            ops.sync_activities.sync_detailed(client=leader.client, body=models.SyncRequestRequest(activities=items)),
+            ops.sync_activities.sync_detailed(client=leader.client, body=models.SyncInputRequest(activities=items)),
             200,
             models.SyncResponse,
         )
@@ -261,7 +261,7 @@ def test_field_scenario_through_the_generated_client(
         assert all(isinstance(b, dt.datetime) and b.utcoffset() == dt.timedelta(hours=7) for b in bases.values())
 
         replayed = parsed(
-            ops.sync_activities.sync_detailed(client=leader.client, body=models.SyncRequestRequest(activities=items)),
+            ops.sync_activities.sync_detailed(client=leader.client, body=models.SyncInputRequest(activities=items)),
             200,
             models.SyncResponse,
         )
