@@ -11,100 +11,25 @@
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import httpx
 import pytest
-from django.conf import settings
 
-from tests.worker import free_port, worker_database_url
+from tests.served import ROOT, Server, gunicorn_serving
 
-ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = ROOT / "var" / "screenshots"
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
-START_TIMEOUT = 60.0
-STOP_TIMEOUT = 15.0
-
-
-@dataclass
-class Server:
-    url: str
-    process: subprocess.Popen
-    log_path: Path
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=STOP_TIMEOUT)
-
-
-def _served_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        DJANGO_SETTINGS_MODULE="config.settings",
-        DATABASE_URL=worker_database_url(),
-        REDIS_URL=settings.REDIS_URL,
-        REDIS_CACHE_URL=settings.REDIS_CACHE_URL,
-        DEBUG="false",
-        SECRET_KEY=settings.SECRET_KEY,
-        ALLOWED_HOSTS="127.0.0.1,localhost",
-        SECURE_SSL_REDIRECT="false",
-        PYTHONUNBUFFERED="1",
-        DB_CONN_MAX_AGE="0",
-        PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-    )
-    return env
 
 
 @pytest.fixture(scope="module")
 def server(django_db_setup, tmp_path_factory) -> Iterator[Server]:
-    """gunicorn serving config.wsgi; it depends on django_db_setup, so it stops before the test database goes."""
-    port = free_port()
-    log_path = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
-    command = [str(BIN / "gunicorn"), "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1"]
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env=_served_env(),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-    running = Server(url=f"http://127.0.0.1:{port}", process=process, log_path=log_path)
-    try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            assert process.poll() is None, f"gunicorn exited ({process.returncode}):\n{running.log()[-4000:]}"
-            try:
-                if httpx.get(f"{running.url}/api/schema/", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, (
-                f"gunicorn did not answer in {START_TIMEOUT} s:\n{running.log()[-4000:]}"
-            )
-            time.sleep(0.1)
+    """gunicorn serving config.wsgi on the test database (tests.served)."""
+    with gunicorn_serving(tmp_path_factory, workers=1) as running:
         yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture(scope="module")

@@ -13,10 +13,8 @@ from __future__ import annotations
 import importlib
 import os
 import pkgutil
-import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,104 +22,18 @@ from types import ModuleType
 
 import httpx
 import pytest
-from django.conf import settings
 
-from tests.worker import free_port, worker_database_url
+from tests.served import BIN, Server, gunicorn_serving
 
-ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
 CONFIG = Path(__file__).with_name("client-config.yaml")
 PACKAGE = "cdt_client"
-START_TIMEOUT = 60.0
-STOP_TIMEOUT = 15.0
-
-
-def served_env() -> dict[str, str]:
-    """The server's environment: the test database (not the one in DATABASE_URL) and this run's Redis."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CELERY_BROKER")}
-    env.update(
-        DJANGO_SETTINGS_MODULE="config.settings",
-        DATABASE_URL=worker_database_url(),
-        REDIS_URL=settings.REDIS_URL,
-        REDIS_CACHE_URL=settings.REDIS_CACHE_URL,
-        DEBUG="false",
-        SECRET_KEY=settings.SECRET_KEY,
-        ALLOWED_HOSTS=",".join(settings.ALLOWED_HOSTS),
-        SECURE_SSL_REDIRECT="false",
-        PYTHONUNBUFFERED="1",
-        # No connection kept between requests: the rest of the suite meets no idle session of ours.
-        DB_CONN_MAX_AGE="0",
-        PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-    )
-    return env
-
-
-@dataclass
-class Server:
-    url: str
-    process: subprocess.Popen
-    log_path: Path
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=STOP_TIMEOUT)
-
-
-def _wait_until_up(server: Server) -> None:
-    """The one hand-written request: /health/ until the server answers 200."""
-    deadline = time.monotonic() + START_TIMEOUT
-    while True:
-        assert server.process.poll() is None, f"gunicorn exited ({server.process.returncode}):\n{server.log()[-4000:]}"
-        try:
-            if httpx.get(f"{server.url}/health/", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        assert time.monotonic() < deadline, f"gunicorn did not answer within {START_TIMEOUT} s:\n{server.log()[-4000:]}"
-        time.sleep(0.1)
 
 
 @pytest.fixture(scope="session")
 def server(django_db_setup, tmp_path_factory) -> Iterator[Server]:
-    """gunicorn serving config.wsgi on the test database; it depends on django_db_setup, so it stops first."""
-    port = free_port()
-    log_path = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
-    command = [
-        str(BIN / "gunicorn"),
-        "config.wsgi",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        "2",
-        "--timeout",
-        "60",
-        "--access-logfile",
-        "-",
-    ]
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env=served_env(),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-    running = Server(url=f"http://127.0.0.1:{port}", process=process, log_path=log_path)
-    try:
-        _wait_until_up(running)
+    """gunicorn (2 workers) serving config.wsgi on the test database (tests.served)."""
+    with gunicorn_serving(tmp_path_factory, workers=2) as running:
         yield running
-    finally:
-        running.stop()
 
 
 @dataclass
