@@ -70,7 +70,7 @@ _FALLBACK = {
 }
 
 
-def scope_q(scope: Scope, paths: dict[str, str]) -> Q | None:
+def scope_q(scope: Scope, paths: dict[str, str | tuple[str, ...]]) -> Q | None:
     """The filter for a model with these scope paths, or None when nothing is visible."""
     if scope.level is None:
         return None
@@ -80,14 +80,19 @@ def scope_q(scope: Scope, paths: dict[str, str]) -> Q | None:
     for level in _FALLBACK[scope.level]:
         path = paths.get(level)
         if path:
-            return Q(**{path: values[level]})
+            # Several paths for one level: a row is in scope through any of them (old-map units).
+            alternatives = (path,) if isinstance(path, str) else path
+            condition = Q()
+            for one in alternatives:
+                condition |= Q(**{one: values[level]})
+            return condition
     return None
 
 
 class ScopedQuerySet(models.QuerySet):
     """A queryset that knows its scope columns. Subclasses set scope_paths and write_roles."""
 
-    scope_paths: dict[str, str] = {}
+    scope_paths: dict[str, str | tuple[str, ...]] = {}
     # Roles that may write rows of this model (inside their scope). Nobody by default.
     write_roles: frozenset[str] = frozenset()
 

@@ -11,6 +11,10 @@ from django.utils import timezone
 from accounts.scoping import Role, ScopedQuerySet
 
 MAP_2025 = dt.date(2025, 7, 1)
+# The 63-province map has had its 63 provinces since Hà Tây joined Hà Nội on 2008-08-01. The dataset ships
+# one edition of its districts and communes, undated (the last before the reorganization); its units are
+# dated from that day up to 2025-06-30, so a date on the old map always finds that edition (docs/decisions.md).
+MAP_2024 = dt.date(2008, 8, 1)
 
 
 class ProvinceKind(models.TextChoices):
@@ -18,10 +22,22 @@ class ProvinceKind(models.TextChoices):
     CITY = "thanh_pho", "Thành phố"
 
 
+class DistrictKind(models.TextChoices):
+    URBAN_DISTRICT = "quan", "Quận"
+    RURAL_DISTRICT = "huyen", "Huyện"
+    TOWN = "thi_xa", "Thị xã"
+    CITY = "thanh_pho", "Thành phố"
+
+
 class CommuneKind(models.TextChoices):
     COMMUNE = "xa", "Xã"
     WARD = "phuong", "Phường"
     SPECIAL_ZONE = "dac_khu", "Đặc khu"
+    # Old map only.
+    TOWNSHIP = "thi_tran", "Thị trấn"
+    # Old map only: an island district with no communes (Bạch Long Vĩ, Cồn Cỏ, Hoàng Sa, Lý Sơn, Côn Đảo),
+    # which was the commune-level unit of its islands. It keeps its official 3-digit district code.
+    ISLAND_DISTRICT = "huyen_dao", "Huyện đảo"
 
 
 class HamletKind(models.TextChoices):
@@ -63,7 +79,8 @@ class ValidityMixin(models.Model):
 
 
 class ProvinceQuerySet(UnitQuerySet):
-    scope_paths = {"province": "id"}
+    # An old-map province is in the scope of the new province it became.
+    scope_paths = {"province": ("id", "successor_id")}
 
 
 class Province(ValidityMixin):
@@ -72,6 +89,8 @@ class Province(ValidityMixin):
     short_name = models.CharField(max_length=100)
     kind = models.CharField(max_length=16, choices=ProvinceKind.choices)
     name_key = models.CharField(max_length=100, db_index=True)
+    # Old map: the province of the 2025 map that this one became part of (each went whole into one).
+    successor = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="predecessors")
 
     objects = ProvinceQuerySet.as_manager()
 
@@ -90,8 +109,43 @@ class Province(ValidityMixin):
         return f"{self.code} {self.name}"
 
 
+class DistrictQuerySet(UnitQuerySet):
+    scope_paths = {"province": "province__successor_id"}
+
+
+class District(ValidityMixin):
+    """A district of the old map (there are none since 2025-07-01)."""
+
+    code = models.CharField(max_length=3)
+    name = models.CharField(max_length=100)
+    short_name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=16, choices=DistrictKind.choices)
+    province = models.ForeignKey(Province, on_delete=models.PROTECT, related_name="districts")
+    name_key = models.CharField(max_length=100, db_index=True)
+
+    objects = DistrictQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.UniqueConstraint(fields=["code", "valid_from"], name="district_code_valid_from"),
+            models.CheckConstraint(condition=Q(code__regex=r"^[0-9]{3}$"), name="district_code_3_digits"),
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gt=F("valid_from")), name="district_valid_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
 class CommuneQuerySet(UnitQuerySet):
-    scope_paths = {"province": "province_id", "commune": "id"}
+    # An old-map commune is in the scope of the new province its province became, and of the new
+    # communes it went into (a commune officer sees what their commune was made of).
+    scope_paths = {
+        "province": ("province_id", "province__successor_id"),
+        "commune": ("id", "successor_links__new_commune_id"),
+    }
 
 
 class Commune(ValidityMixin):
@@ -100,6 +154,8 @@ class Commune(ValidityMixin):
     short_name = models.CharField(max_length=150)
     kind = models.CharField(max_length=16, choices=CommuneKind.choices)
     province = models.ForeignKey(Province, on_delete=models.PROTECT, related_name="communes")
+    # Old map only.
+    district = models.ForeignKey(District, on_delete=models.PROTECT, null=True, blank=True, related_name="communes")
     name_key = models.CharField(max_length=150, db_index=True)
     name_folded = models.CharField(max_length=150, db_index=True)
 
@@ -110,7 +166,10 @@ class Commune(ValidityMixin):
         constraints = [
             models.UniqueConstraint(fields=["code"], condition=Q(valid_to__isnull=True), name="commune_code_current"),
             models.UniqueConstraint(fields=["code", "valid_from"], name="commune_code_valid_from"),
-            models.CheckConstraint(condition=Q(code__regex=r"^[0-9]{5}$"), name="commune_code_5_digits"),
+            models.CheckConstraint(
+                condition=Q(code__regex=r"^[0-9]{5}$") | Q(kind=CommuneKind.ISLAND_DISTRICT, code__regex=r"^[0-9]{3}$"),
+                name="commune_code_digits",
+            ),
             models.CheckConstraint(
                 condition=Q(valid_to__isnull=True) | Q(valid_to__gt=F("valid_from")), name="commune_valid_range"
             ),
@@ -118,6 +177,35 @@ class Commune(ValidityMixin):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+
+class CommuneLink(models.Model):
+    """The 2025 crosswalk: an old-map commune went, whole or in part, into a new-map commune.
+
+    A commune that went whole has one link, whole and default. A divided one has a partial link per
+    new commune its land went to, exactly one of them the default successor.
+    """
+
+    old_commune = models.ForeignKey(Commune, on_delete=models.PROTECT, related_name="successor_links")
+    new_commune = models.ForeignKey(Commune, on_delete=models.PROTECT, related_name="predecessor_links")
+    whole = models.BooleanField()
+    is_default = models.BooleanField()
+
+    class Meta:
+        ordering = ["old_commune_id", "new_commune_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["old_commune", "new_commune"], name="commune_link_once"),
+            models.UniqueConstraint(
+                fields=["old_commune"], condition=Q(is_default=True), name="commune_link_one_default"
+            ),
+            models.UniqueConstraint(fields=["old_commune"], condition=Q(whole=True), name="commune_link_one_whole"),
+            models.CheckConstraint(condition=Q(whole=False) | Q(is_default=True), name="commune_link_whole_is_default"),
+            models.CheckConstraint(condition=~Q(old_commune=F("new_commune")), name="commune_link_not_itself"),
+        ]
+        indexes = [models.Index(fields=["new_commune", "old_commune"])]
+
+    def __str__(self) -> str:
+        return f"{self.old_commune_id} -> {self.new_commune_id}"
 
 
 class HamletQuerySet(UnitQuerySet):
@@ -165,7 +253,9 @@ class AreaSource(models.Model):
     version = models.CharField(max_length=50)
     valid_from = models.DateField()
     provinces = models.PositiveIntegerField()
+    districts = models.PositiveIntegerField(default=0)
     communes = models.PositiveIntegerField()
+    links = models.PositiveIntegerField(default=0)
     created = models.PositiveIntegerField(default=0)
     updated = models.PositiveIntegerField(default=0)
     loaded_at = models.DateTimeField(auto_now_add=True)
