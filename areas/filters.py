@@ -39,6 +39,7 @@ class NameSearchFilter(django_filters.CharFilter):
 class CommuneFilter(django_filters.FilterSet):
     # The codes as typed (not stripped): the API has always matched them exactly.
     province = django_filters.CharFilter(field_name="province__code", strip=False)
+    district = django_filters.CharFilter(field_name="district__code", strip=False)
     search = NameSearchFilter()
 
     class Meta:

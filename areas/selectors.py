@@ -1,24 +1,43 @@
-"""Reads of provinces, communes and hamlets: through the caller's scope, or by code for the command line."""
+"""Reads of provinces, communes and hamlets: through the caller's scope, or by code for the command line.
+
+Provinces and communes are read on one map (areas.maps): the current one unless the caller names another.
+"""
 
 from __future__ import annotations
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
+from areas import maps
 from areas.filters import CommuneFilter, HamletFilter
-from areas.models import Commune, Hamlet, Province
+from areas.models import Commune, CommuneLink, Hamlet, Province
 from config.errors import invalid
 from config.filtering import filtered
 
 
-def province_list(*, user) -> QuerySet[Province]:
-    return Province.objects.current().visible_to(user).order_by("code")
+def province_list(*, user, on_map: maps.Map = maps.DEFAULT) -> QuerySet[Province]:
+    """Provinces of the map in scope, by code, with the province each old one became."""
+    return Province.objects.current(on_map.day()).visible_to(user).select_related("successor").order_by("code")
 
 
-def commune_list(*, user, filters: dict | None = None) -> QuerySet[Commune]:
-    """Current communes in scope, by code, with their province."""
-    qs = Commune.objects.current().visible_to(user).select_related("province").order_by("code")
+def commune_list(*, user, filters: dict | None = None, on_map: maps.Map = maps.DEFAULT) -> QuerySet[Commune]:
+    """Communes of the map in scope, by code, with their province (and district, on the old map)."""
+    qs = Commune.objects.current(on_map.day()).visible_to(user).select_related("province", "district").order_by("code")
     return filtered(CommuneFilter, filters or {}, qs)
+
+
+def commune_links(*, commune: Commune, direction: str) -> QuerySet[CommuneLink]:
+    """The crosswalk from an old commune to its successors ("successors"), or from a new one to its
+    predecessors ("predecessors"), each with the commune at the other end, by that commune's code.
+
+    Whoever may see a commune may see what it became or was made of: no old commune is split across
+    new provinces, so the other end is always inside the same new province.
+    """
+    if direction == "successors":
+        links, other = CommuneLink.objects.filter(old_commune=commune), "new_commune"
+    else:
+        links, other = CommuneLink.objects.filter(new_commune=commune), "old_commune"
+    return links.select_related(other, f"{other}__province", f"{other}__district").order_by(f"{other}__code")
 
 
 def hamlet_list(*, user, filters: dict | None = None) -> QuerySet[Hamlet]:

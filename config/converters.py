@@ -33,7 +33,8 @@ class ProvinceCodeConverter:
 
 
 class CommuneCodeConverter(ProvinceCodeConverter):
-    regex = "[0-9]{5}"
+    # 5 digits; an old-map island district without communes (huyện đảo) keeps its 3-digit district code.
+    regex = "[0-9]{3}(?:[0-9]{2})?"
 
 
 class ExportFormatConverter(ProvinceCodeConverter):

@@ -72,6 +72,8 @@ OPERATION_IDS = {
     ("GET", "provinces/{code}/"): "get_province",
     ("GET", "communes/"): "list_communes",
     ("GET", "communes/{code}/"): "get_commune",
+    ("GET", "communes/{code}/successors/"): "get_commune_successors",
+    ("GET", "communes/{code}/predecessors/"): "get_commune_predecessors",
     ("GET", "hamlets/"): "list_hamlets",
     ("POST", "hamlets/"): "create_hamlet",
     ("GET", "hamlets/{id}/"): "get_hamlet",

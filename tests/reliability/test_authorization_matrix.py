@@ -224,6 +224,9 @@ OPERATIONS: dict[tuple[str, str], object] = {
     ("api/v1/provinces/<province_code:code>/", "GET"): Read("province", _province),
     ("api/v1/communes/", "GET"): Listing("commune", lambda t, key: t.commune(key).code, column="code"),
     ("api/v1/communes/<commune_code:code>/", "GET"): Read("commune", _commune),
+    # The crosswalk of a current commune: its predecessors (none in this matrix's map) and its successors.
+    ("api/v1/communes/<commune_code:code>/successors/", "GET"): Read("commune", _commune),
+    ("api/v1/communes/<commune_code:code>/predecessors/", "GET"): Read("commune", _commune),
     ("api/v1/hamlets/", "GET"): Listing("commune", lambda t, key: t.hamlet(key).pk),
     ("api/v1/hamlets/", "POST"): Write(
         "commune", "lan", body=lambda t, key: {"commune": t.commune(key).code, "name": "Thôn Mới Lập", "kind": "thon"}
