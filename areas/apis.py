@@ -10,7 +10,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
 from areas import maps, selectors, services
-from areas.models import Commune, Hamlet, HamletKind, Province
+from areas.models import Commune, Hamlet, HamletKind, OldCommuneSource, Province
 from config import timestamps
 from config.conditional import ConditionalGetMixin
 from config.errors import DomainError
@@ -113,6 +113,17 @@ class HamletOutput(timestamps.ModelSerializer):
     commune = serializers.CharField(source="commune.code")
     province = serializers.CharField(source="province.code")
     kind_label = serializers.CharField(source="get_kind_display")
+    old_commune = serializers.CharField(
+        source="old_commune.code",
+        allow_null=True,
+        help_text="The code, on the 2024 map, of the commune the hamlet was in before 2025-07-01 (null: not known).",
+    )
+    old_commune_name = serializers.CharField(source="old_commune.name", allow_null=True)
+    old_commune_source = serializers.ChoiceField(
+        choices=OldCommuneSource.choices,
+        allow_blank=True,
+        help_text="Who recorded it: crosswalk (certain: the commune was made of one old commune), import, officer.",
+    )
 
     class Meta:
         model = Hamlet
@@ -124,6 +135,9 @@ class HamletOutput(timestamps.ModelSerializer):
             "kind",
             "kind_label",
             "active",
+            "old_commune",
+            "old_commune_name",
+            "old_commune_source",
             "valid_from",
             "valid_to",
             "created_at",
@@ -155,6 +169,13 @@ class HamletUpdateInput(serializers.Serializer):
     name = HamletNameField(required=False)
     kind = serializers.ChoiceField(choices=HamletKind.choices, required=False)
     active = serializers.BooleanField(required=False)
+    old_commune = serializers.RegexField(
+        r"^[0-9]{3}([0-9]{2})?$",
+        required=False,
+        allow_null=True,
+        help_text="The 2024-map code of the commune the hamlet was in; it must be one of the communes its commune "
+        "was made of (GET /communes/{code}/predecessors/). null forgets it.",
+    )
 
 
 class CommuneFilterInput(MapInput):
@@ -164,9 +185,10 @@ class CommuneFilterInput(MapInput):
     search = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
 
 
-class HamletFilterInput(serializers.Serializer):
+class HamletFilterInput(MapInput):
     commune = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
     active = serializers.BooleanField(required=False, allow_null=True, default=None)
+    old_commune_missing = serializers.BooleanField(required=False, allow_null=True, default=None)
 
 
 class ProvinceListApi(GenericAPIView):
@@ -269,8 +291,14 @@ class HamletListApi(ConditionalGetMixin, GenericAPIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("commune", str, description="5-digit commune code"),
+            map_parameter(),
+            OpenApiParameter(
+                "commune",
+                str,
+                description="Commune code: a current commune, or with map=2024 the old commune the hamlets were in",
+            ),
             OpenApiParameter("active", bool),
+            OpenApiParameter("old_commune_missing", bool, description="Only hamlets whose old commune is (not) known"),
         ],
         responses=HamletOutput(many=True),
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 import django_filters
 from django.db.models import QuerySet
 
+from areas import maps
 from areas.models import Commune, Hamlet
 from areas.names import clean_name, fold, has_diacritics, name_key
 
@@ -50,11 +51,15 @@ class CommuneFilter(django_filters.FilterSet):
 class HamletFilter(django_filters.FilterSet):
     commune = django_filters.CharFilter(method="filter_commune", strip=False)
     active = django_filters.BooleanFilter()
+    old_commune_missing = django_filters.BooleanFilter(field_name="old_commune", lookup_expr="isnull")
 
     class Meta:
         model = Hamlet
         fields = []
 
     def filter_commune(self, queryset, name, value):
+        if self.data.get("map") == maps.OLD:
+            # The hamlets that were in this old-map commune (as far as recorded).
+            return queryset.filter(old_commune__code=value, old_commune__valid_from__lt=maps.CURRENT.starts)
         # Only a current commune's hamlets: a retired commune's code may now name another unit.
         return queryset.filter(commune__code=value, commune__valid_to__isnull=True)

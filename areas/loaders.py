@@ -28,6 +28,7 @@ from areas.models import (
     ProvinceKind,
 )
 from areas.names import fold, name_key
+from areas.services import hamlets_fill_old_commune
 
 SOURCE = "vietnamadminunits"
 
@@ -411,6 +412,9 @@ def load_2024_map(*, progress: Callable[[int], None] | None = None) -> LoadResul
     CommuneLink.objects.bulk_update(changed_links, ["whole", "is_default"], batch_size=2000)
     if progress:
         progress(len(old.links))
+
+    # Hamlets recorded before the crosswalk was loaded: fill in the old commune where it is certain.
+    hamlets_fill_old_commune()
 
     result.not_in_source = sorted(set(existing_c) - {u.code for u in old.communes})
     result.created = len(new_p) + len(new_d) + len(new_c) + len(new_links)

@@ -208,6 +208,12 @@ class CommuneLink(models.Model):
         return f"{self.old_commune_id} -> {self.new_commune_id}"
 
 
+class OldCommuneSource(models.TextChoices):
+    CROSSWALK = "crosswalk", "Suy ra từ bảng chuyển đổi"
+    IMPORT = "import", "Từ tệp nhập"
+    OFFICER = "officer", "Cán bộ xác nhận"
+
+
 class HamletQuerySet(UnitQuerySet):
     scope_paths = {"province": "province_id", "commune": "commune_id"}
     write_roles = frozenset({Role.PROVINCE_ADMIN, Role.COMMUNE_OFFICER})
@@ -221,6 +227,10 @@ class Hamlet(ValidityMixin):
     name_key = models.CharField(max_length=100)
     kind = models.CharField(max_length=16, choices=HamletKind.choices)
     active = models.BooleanField(default=True)
+    # The old-map commune the hamlet was in before 2025-07-01: one of its commune's predecessors
+    # (a composite foreign key to the crosswalk holds it; see the migration), and who said so.
+    old_commune = models.ForeignKey(Commune, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    old_commune_source = models.CharField(max_length=16, choices=OldCommuneSource.choices, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -239,6 +249,11 @@ class Hamlet(ValidityMixin):
             models.UniqueConstraint(fields=["id", "commune"], name="hamlet_id_commune"),
             models.CheckConstraint(
                 condition=Q(valid_to__isnull=True) | Q(valid_to__gt=F("valid_from")), name="hamlet_valid_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(old_commune__isnull=True, old_commune_source="")
+                | Q(old_commune__isnull=False) & ~Q(old_commune_source=""),
+                name="hamlet_old_commune_has_source",
             ),
         ]
 

@@ -42,7 +42,11 @@ def commune_links(*, commune: Commune, direction: str) -> QuerySet[CommuneLink]:
 
 def hamlet_list(*, user, filters: dict | None = None) -> QuerySet[Hamlet]:
     """Hamlets in scope, by commune then name, with their commune and province."""
-    qs = Hamlet.objects.visible_to(user).select_related("commune", "province").order_by("commune_id", "name_key", "id")
+    qs = (
+        Hamlet.objects.visible_to(user)
+        .select_related("commune", "province", "old_commune")
+        .order_by("commune_id", "name_key", "id")
+    )
     return filtered(HamletFilter, filters or {}, qs)
 
 

@@ -7,14 +7,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
+from django.db.models import Count, Min, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.audit import audit_bulk, audit_record, state
 from accounts.scoping import ScopedQuerySet, can_write
+from areas import maps
 from areas.changes import commune_changed, communes_changed
-from areas.models import Commune, Hamlet, HamletKind, HamletQuerySet
+from areas.models import Commune, CommuneLink, Hamlet, HamletKind, HamletQuerySet, OldCommuneSource
 from areas.names import name_key, validate_name
 from config.errors import Conflict, DomainError, NotFound, invalid
 from config.spreadsheets import RowError
@@ -43,10 +45,77 @@ def commune_get_writable(*, actor, commune_code: str, writes: type[ScopedQuerySe
     return commune
 
 
-def hamlet_build(*, commune: Commune, name: str, kind: str, key: str | None = None) -> Hamlet:
-    """An unsaved hamlet of a commune, with its province and matching key; name is already validated."""
+# --- Old communes (the 2025 crosswalk) -----------------------------------------------------------
+
+UNSET: object = object()
+
+
+def sole_predecessors(commune_ids) -> dict[int, int]:
+    """{commune id: its only old-map commune} for those of these communes made of exactly one old commune.
+
+    There the crosswalk makes a hamlet's old commune certain.
+    """
+    rows = (
+        CommuneLink.objects.filter(new_commune_id__in=list(commune_ids))
+        .values("new_commune_id")
+        .annotate(n=Count("id"), old=Min("old_commune_id"))
+        .filter(n=1)
+        .values_list("new_commune_id", "old")
+    )
+    return dict(rows)
+
+
+def old_commune_of(*, commune: Commune, old_code: str) -> Commune:
+    """The old-map commune with this code if it is a predecessor of `commune` (400 on `old_commune` otherwise)."""
+    found = Commune.objects.current(maps.OLD.day()).filter(code=old_code, successor_links__new_commune=commune).first()
+    if found is None:
+        raise invalid(
+            old_commune=_("Commune %(code)s of the 2024 map is not one of the communes %(name)s was made of.")
+            % {"code": old_code, "name": commune.name}
+        )
+    return found
+
+
+@transaction.atomic
+def hamlets_fill_old_commune(*, commune_ids=None) -> int:
+    """Record the old commune of every hamlet that lacks one where the crosswalk makes it certain (its commune
+    was made of one old commune), in one UPDATE; marks those communes for coverage. Returns how many."""
+    sole = (
+        CommuneLink.objects.order_by()
+        .values("new_commune_id")
+        .annotate(n=Count("id"), old=Min("old_commune_id"))
+        .filter(n=1)
+    )
+    hamlets = Hamlet.objects.filter(old_commune__isnull=True, commune_id__in=sole.values("new_commune_id"))
+    if commune_ids is not None:
+        hamlets = hamlets.filter(commune_id__in=list(commune_ids))
+    touched = set(hamlets.order_by().values_list("commune_id", flat=True).distinct())
+    if not touched:
+        return 0
+    updated = hamlets.update(
+        old_commune_id=Subquery(sole.filter(new_commune_id=OuterRef("commune_id")).values("old")[:1]),
+        old_commune_source=OldCommuneSource.CROSSWALK,
+        updated_at=timezone.now(),
+    )
+    communes_changed(touched)
+    return updated
+
+
+def hamlet_build(
+    *, commune: Commune, name: str, kind: str, key: str | None = None, old_commune_id: int | None = None, source=""
+) -> Hamlet:
+    """An unsaved hamlet of a commune, with its province and matching key; name is already validated.
+
+    old_commune_id, when given, must already be checked as a predecessor (old_commune_of, or the crosswalk).
+    """
     return Hamlet(
-        commune=commune, province_id=commune.province_id, name=name, name_key=key or name_key(name), kind=kind
+        commune=commune,
+        province_id=commune.province_id,
+        name=name,
+        name_key=key or name_key(name),
+        kind=kind,
+        old_commune_id=old_commune_id,
+        old_commune_source=source if old_commune_id else "",
     )
 
 
@@ -76,7 +145,10 @@ def hamlet_create(*, actor, commune_code: str, name: str, kind: str) -> Hamlet:
         raise _duplicate_error(existing)
     try:
         with transaction.atomic():
-            hamlet = hamlet_build(commune=commune, name=name, kind=kind, key=key)
+            old = sole_predecessors([commune.pk]).get(commune.pk)
+            hamlet = hamlet_build(
+                commune=commune, name=name, kind=kind, key=key, old_commune_id=old, source=OldCommuneSource.CROSSWALK
+            )
             hamlet.save(force_insert=True)
     except IntegrityError:
         # A concurrent create won the race on the unique constraint.
@@ -95,11 +167,23 @@ def hamlet_get_writable(*, actor, hamlet_id: int) -> Hamlet:
 
 @transaction.atomic
 def hamlet_update(
-    *, actor, hamlet_id: int, name: str | None = None, kind: str | None = None, active: bool | None = None
+    *,
+    actor,
+    hamlet_id: int,
+    name: str | None = None,
+    kind: str | None = None,
+    active: bool | None = None,
+    old_commune=UNSET,
 ) -> Hamlet:
-    """Rename, re-kind or (re)activate a hamlet in the actor's scope."""
+    """Rename, re-kind or (re)activate a hamlet in the actor's scope, or record the old-map commune it was in
+    (old_commune: a 2024-map code that must be a predecessor of its commune; None forgets it)."""
     hamlet = hamlet_get_writable(actor=actor, hamlet_id=hamlet_id)
     before = state(hamlet)
+    if old_commune is None:
+        hamlet.old_commune, hamlet.old_commune_source = None, ""
+    elif old_commune is not UNSET:
+        hamlet.old_commune = old_commune_of(commune=hamlet.commune, old_code=old_commune)
+        hamlet.old_commune_source = OldCommuneSource.OFFICER
     if name is not None:
         hamlet.name = validate_hamlet_name(name)
         hamlet.name_key = name_key(hamlet.name)

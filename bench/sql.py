@@ -20,7 +20,8 @@ covered_hamlets AS (
     SELECT DISTINCT hamlet_id FROM teams_team WHERE status = 'active' AND hamlet_id IS NOT NULL
 ),
 hamlets AS (
-    SELECT h.commune_id, count(*) AS total, count(c.hamlet_id) AS covered
+    SELECT h.commune_id, count(*) AS total, count(c.hamlet_id) AS covered,
+           count(*) FILTER (WHERE h.old_commune_id IS NULL) AS old_missing
     FROM areas_hamlet AS h LEFT JOIN covered_hamlets AS c ON c.hamlet_id = h.id
     WHERE h.active
     GROUP BY h.commune_id
@@ -68,6 +69,7 @@ SELECT c.id, c.province_id,
        coalesce(t.active, 0), coalesce(t.active - t.at_hamlet, 0), coalesce(t.at_hamlet, 0),
        coalesce(m.active, 0),
        coalesce(a.n, 0), coalesce(a.people, 0), coalesce(a.n_quarter, 0), coalesce(a.people_quarter, 0),
+       coalesce(h.old_missing, 0),
        coalesce(t.by_size, '{}'), coalesce(m.by_role, '{}'), coalesce(m.by_background, '{}'),
        coalesce(a.by_type, '{}'), coalesce(a.by_type_quarter, '{}')
 FROM communes AS c

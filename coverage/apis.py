@@ -46,6 +46,9 @@ class CoverageFiguresOutput(serializers.Serializer):
     hamlets_total = serializers.IntegerField()
     hamlets_covered = serializers.IntegerField()
     hamlet_coverage = serializers.FloatField()
+    hamlets_old_commune_missing = serializers.IntegerField(
+        help_text="Active hamlets whose commune on the 2024 map is not recorded yet"
+    )
     teams_active = serializers.IntegerField()
     teams_commune_level = serializers.IntegerField()
     teams_hamlet_level = serializers.IntegerField()

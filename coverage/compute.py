@@ -31,6 +31,7 @@ COUNTS = (
     "people_helped",
     "activities_quarter",
     "people_helped_quarter",
+    "hamlets_old_commune_missing",
 )
 BREAKDOWNS = (
     "teams_by_size_status",
@@ -144,7 +145,9 @@ def compute_communes(
         Hamlet.objects.filter(scope, active=True)
         .values("commune_id")
         .annotate(
-            total=Count("id", distinct=True), covered=Count("id", filter=Q(teams__status="active"), distinct=True)
+            total=Count("id", distinct=True),
+            covered=Count("id", filter=Q(teams__status="active"), distinct=True),
+            old_missing=Count("id", filter=Q(old_commune__isnull=True), distinct=True),
         )
     )
     for row in hamlets:
@@ -152,6 +155,7 @@ def compute_communes(
         if figures is not None:
             figures["hamlets_total"] = row["total"]
             figures["hamlets_covered"] = row["covered"]
+            figures["hamlets_old_commune_missing"] = row["old_missing"]
 
     teams = (
         Team.objects.filter(scope, status=TeamStatus.ACTIVE)

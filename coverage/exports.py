@@ -30,6 +30,7 @@ HEADERS = {
     "hamlets_total": "Tổng số thôn, tổ dân phố",
     "hamlets_covered": "Số thôn, tổ dân phố có Tổ",
     "hamlet_coverage": "Tỷ lệ thôn, tổ dân phố có Tổ",
+    "hamlets_old_commune_missing": "Số thôn, tổ dân phố chưa xác định xã cũ",
     "communes_total": "Tổng số xã, phường, đặc khu",
     "communes_covered": "Số xã có Tổ",
     "communes_fully_covered": "Số xã phủ kín thôn",

@@ -18,6 +18,8 @@ class Figures(models.Model):
     hamlets_covered = models.PositiveIntegerField(default=0)
     # hamlets_covered / hamlets_total (0 when a unit has no hamlets on record), for sorting.
     hamlet_coverage = models.FloatField(default=0)
+    # Active hamlets whose old-map commune is not recorded (areas.Hamlet.old_commune).
+    hamlets_old_commune_missing = models.PositiveIntegerField(default=0)
     teams_active = models.PositiveIntegerField(default=0)
     teams_commune_level = models.PositiveIntegerField(default=0)
     teams_hamlet_level = models.PositiveIntegerField(default=0)

@@ -67,6 +67,9 @@ def not_found() -> NotFound:
 
 def _pick(values: dict, fields: list[str]) -> dict:
     picked = {name: values.get(name) for name in fields}
+    if "hamlets_old_commune_missing" in picked and picked["hamlets_old_commune_missing"] is None:
+        # A snapshot taken before hamlets recorded their old commune: none had one.
+        picked["hamlets_old_commune_missing"] = values.get("hamlets_total")
     if isinstance(picked.get("computed_at"), str):  # a snapshot's JSON holds it as text: a datetime again
         picked["computed_at"] = dt.datetime.fromisoformat(picked["computed_at"])
     return picked

@@ -30,6 +30,7 @@ UNIT_SUMS = (
     "people_helped",
     "activities_quarter",
     "people_helped_quarter",
+    "hamlets_old_commune_missing",
 )
 UNIT_BREAKDOWNS = (
     "teams_by_size_status",
@@ -93,6 +94,7 @@ def expected_figures(today: dt.date) -> dict[tuple[str, str], dict]:
     for hamlet in Hamlet.objects.filter(active=True):
         per_commune[hamlet.commune_id]["hamlets_total"] += 1
         per_commune[hamlet.commune_id]["hamlets_covered"] += hamlet.id in hamlets_with_team
+        per_commune[hamlet.commune_id]["hamlets_old_commune_missing"] += hamlet.old_commune_id is None
     for team in teams:
         figures = per_commune[team.commune_id]
         figures["teams_active"] += 1
