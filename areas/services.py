@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Min, OuterRef, Subquery
@@ -18,6 +18,7 @@ from areas import maps
 from areas.changes import commune_changed, communes_changed
 from areas.models import Commune, CommuneLink, Hamlet, HamletKind, HamletQuerySet, OldCommuneSource
 from areas.names import name_key, validate_name
+from areas.old_units import place_rows
 from config.errors import Conflict, DomainError, NotFound, invalid
 from config.spreadsheets import RowError
 
@@ -74,6 +75,41 @@ def old_commune_of(*, commune: Commune, old_code: str) -> Commune:
             % {"code": old_code, "name": commune.name}
         )
     return found
+
+
+def hamlet_build_placed(
+    *, commune: Commune, name: str, kind: str, key: str, old: Commune | None, certain: dict[int, int]
+) -> Hamlet:
+    """A new hamlet from an import row placed by areas.old_units: it keeps the file's old commune, or the one
+    the crosswalk makes certain (certain: sole_predecessors of the file's communes)."""
+    if old is not None:
+        return hamlet_build(
+            commune=commune, name=name, kind=kind, key=key, old_commune_id=old.pk, source=OldCommuneSource.IMPORT
+        )
+    return hamlet_build(
+        commune=commune,
+        name=name,
+        kind=kind,
+        key=key,
+        old_commune_id=certain.get(commune.pk),
+        source=OldCommuneSource.CROSSWALK,
+    )
+
+
+def hamlet_record_old_commune(hamlet: Hamlet, old: Commune | None) -> bool:
+    """Record (in memory) the old commune an import row names for an existing hamlet; True when it changed.
+
+    A hamlet that already records another old commune keeps it: a DomainError on `name` says so.
+    """
+    if old is None or hamlet.old_commune_id == old.pk:
+        return False
+    if hamlet.old_commune_id is not None:
+        raise invalid(
+            name=_("This hamlet is recorded in commune %(code)s of the 2024 map, not in the one this row names.")
+            % {"code": hamlet.old_commune.code}
+        )
+    hamlet.old_commune, hamlet.old_commune_source = old, OldCommuneSource.IMPORT
+    return True
 
 
 @transaction.atomic
@@ -244,6 +280,8 @@ class HamletImportResult:
     updated: int
     unchanged: int
     errors: list[RowError]
+    # Rows placed in the default successor of a divided old commune (accept_default): to check.
+    warnings: list[RowError] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -256,17 +294,21 @@ def parse_hamlet_kind(raw: str) -> str | None:
 
 
 @transaction.atomic
-def hamlets_import(*, rows: list[tuple[int, dict]], dry_run: bool = False, actor=None) -> HamletImportResult:
-    """Import hamlets from (row number, {commune_code, name, kind}) rows: all or nothing, idempotent."""
-    errors: list[RowError] = []
-    codes = {r.get("commune_code", "") for _, r in rows}
-    communes = {c.code: c for c in Commune.objects.current().filter(code__in=codes)}
+def hamlets_import(
+    *, rows: list[tuple[int, dict]], dry_run: bool = False, actor=None, accept_default: bool = False
+) -> HamletImportResult:
+    """Import hamlets from (row number, {commune_code, name, kind}) rows: all or nothing, idempotent.
+
+    A row may name its commune on the 2024 map instead (areas.old_units): it lands in the commune that
+    succeeded it, and the hamlet keeps that old commune. accept_default places the rows of a divided old
+    commune that no hamlet decides in its default successor, flagged in `warnings`.
+    """
+    placed = place_rows(rows, hamlet_column="name", accept_default=accept_default)
+    errors: list[RowError] = list(placed.errors)
     seen: dict[tuple[int, str], int] = {}
-    parsed: list[tuple[Commune, str, str, str]] = []
+    parsed: list[tuple[Commune, str, str, str, Commune | None]] = []
     for number, row in rows:
-        commune = communes.get(row.get("commune_code", ""))
-        if commune is None:
-            errors.append(RowError(number, "commune_code", _("No commune with this code.")))
+        place = placed.places.get(number)
         kind = parse_hamlet_kind(row.get("kind", ""))
         if kind is None:
             errors.append(RowError(number, "kind", _("Unknown hamlet kind %(kind)r.") % {"kind": row.get("kind", "")}))
@@ -275,8 +317,9 @@ def hamlets_import(*, rows: list[tuple[int, dict]], dry_run: bool = False, actor
         except DomainError as exc:
             errors.append(RowError(number, "name", exc.fields["name"][0]))
             continue
-        if commune is None or kind is None:
+        if place is None or kind is None:
             continue
+        commune = place.commune
         key = name_key(name)
         if (commune.pk, key) in seen:
             errors.append(
@@ -288,19 +331,31 @@ def hamlets_import(*, rows: list[tuple[int, dict]], dry_run: bool = False, actor
             )
             continue
         seen[(commune.pk, key)] = number
-        parsed.append((commune, name, key, kind))
+        parsed.append((commune, name, key, kind, place.old))
 
     existing = {
         (h.commune_id, h.name_key): h
-        for h in Hamlet.objects.select_for_update().filter(commune_id__in={c.pk for c, *_ in parsed}, active=True)
+        for h in Hamlet.objects.select_for_update(of=("self",))
+        .select_related("old_commune")
+        .filter(commune_id__in={c.pk for c, *_ in parsed}, active=True)
     }
+    certain = sole_predecessors({c.pk for c, *_ in parsed})
     to_create, to_update, befores = [], [], {}
-    for commune, name, key, kind in parsed:
+    for commune, name, key, kind, old in parsed:
         hamlet = existing.get((commune.pk, key))
         if hamlet is None:
-            to_create.append(hamlet_build(commune=commune, name=name, kind=kind, key=key))
-        elif hamlet.kind != kind:
-            befores[hamlet.pk] = state(hamlet)
+            to_create.append(
+                hamlet_build_placed(commune=commune, name=name, kind=kind, key=key, old=old, certain=certain)
+            )
+            continue
+        before = state(hamlet)
+        try:
+            changed = hamlet_record_old_commune(hamlet, old)
+        except DomainError as exc:
+            errors.append(RowError(seen[(commune.pk, key)], "name", exc.fields["name"][0]))
+            continue
+        if hamlet.kind != kind or changed:
+            befores[hamlet.pk] = before
             hamlet.kind = kind
             to_update.append(hamlet)
     result = HamletImportResult(
@@ -308,7 +363,8 @@ def hamlets_import(*, rows: list[tuple[int, dict]], dry_run: bool = False, actor
         created=len(to_create),
         updated=len(to_update),
         unchanged=len(parsed) - len(to_create) - len(to_update),
-        errors=errors,
+        errors=sorted(errors, key=lambda e: e.row),
+        warnings=placed.warnings,
     )
     if errors or dry_run:
         return result
@@ -316,7 +372,7 @@ def hamlets_import(*, rows: list[tuple[int, dict]], dry_run: bool = False, actor
     now = timezone.now()
     for hamlet in to_update:
         hamlet.updated_at = now  # bulk_update skips auto_now: the body and the list's ETag must change
-    Hamlet.objects.bulk_update(to_update, ["kind", "updated_at"], batch_size=2000)
+    Hamlet.objects.bulk_update(to_update, ["kind", "old_commune", "old_commune_source", "updated_at"], batch_size=2000)
     audit_bulk(actor=actor, action="hamlet.import_create", objects=to_create)
     audit_bulk(actor=actor, action="hamlet.import_update", objects=to_update, befores=befores)
     communes_changed({h.commune_id for h in to_create} | {h.commune_id for h in to_update})

@@ -24,8 +24,16 @@ class ImportUploadInput(serializers.Serializer):
         help_text=(
             "The registry sheet, .csv (UTF-8) or .xlsx, at most 10 MB. An XLSX must unpack to at most "
             "IMPORT_MAX_UNPACKED_MB (50 MB) in at most IMPORT_MAX_ZIP_PARTS (1,000) parts; rows, columns, "
-            "characters a cell and reading time are limited too (IMPORT_MAX_*), each named in its error."
+            "characters a cell and reading time are limited too (IMPORT_MAX_*), each named in its error. "
+            "Each row names its commune by commune_code, or on the 2024 map by old_commune_code, or by "
+            "old_commune, old_district and old_province."
         )
+    )
+    accept_default_successor = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Place the rows of a divided 2024-map commune that no hamlet decides in its default successor; "
+        "each such row is listed in the job's warnings. Without it they are errors that list the candidates.",
     )
 
 
@@ -41,6 +49,7 @@ class ImportJobOutput(timestamps.ModelSerializer):
     processed = serializers.SerializerMethodField()
     error_count = serializers.SerializerMethodField()
     errors = ImportErrorOutput(many=True)
+    warnings = ImportErrorOutput(many=True, help_text="Rows placed in a default successor: to check.")
 
     class Meta:
         model = ImportJob
@@ -54,6 +63,8 @@ class ImportJobOutput(timestamps.ModelSerializer):
             "processed",
             "error_count",
             "errors",
+            "warnings",
+            "accept_default_successor",
             "summary",
             "created_at",
             "started_at",
@@ -91,7 +102,11 @@ class ImportListApi(GenericAPIView):
         """Upload a registry sheet (province admins, for their province); it is imported by a background job."""
         data = ImportUploadInput(data=request.data)
         data.is_valid(raise_exception=True)
-        job, created = import_job_create(actor=request.user, upload=data.validated_data["file"])
+        job, created = import_job_create(
+            actor=request.user,
+            upload=data.validated_data["file"],
+            accept_default_successor=data.validated_data["accept_default_successor"],
+        )
         body = ImportJobOutput(_jobs(request.user).get(pk=job.pk)).data
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 

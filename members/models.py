@@ -148,6 +148,9 @@ class ImportJob(models.Model):
     total = models.PositiveIntegerField(default=0)
     processed = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list, blank=True)
+    # Rows placed in the default successor of a divided old commune, when the upload accepted that.
+    warnings = models.JSONField(default=list, blank=True)
+    accept_default_successor = models.BooleanField(default=False)
     summary = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)

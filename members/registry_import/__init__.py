@@ -16,7 +16,7 @@ from members.registry_import.jobs import (
     import_job_run,
     import_jobs_fail_stuck,
 )
-from members.registry_import.parsing import COLUMNS, REQUIRED_COLUMNS, parse_date
+from members.registry_import.parsing import COLUMNS, REQUIRED_COLUMNS, parse_date, read_registry_rows
 from members.registry_import.writing import RegistryImportResult, registry_import
 
 __all__ = [
@@ -29,5 +29,6 @@ __all__ = [
     "import_job_run",
     "import_jobs_fail_stuck",
     "parse_date",
+    "read_registry_rows",
     "registry_import",
 ]

@@ -22,9 +22,9 @@ from accounts.models import User
 from accounts.scoping import Role, scope_of
 from config.celery import enqueue
 from config.errors import DomainError, invalid
-from config.spreadsheets import RowError, SheetError, SheetLimits, check_upload, read_rows
+from config.spreadsheets import RowError, SheetError, SheetLimits, check_upload
 from members.models import ImportJob, ImportStatus
-from members.registry_import.parsing import COLUMNS, REQUIRED_COLUMNS
+from members.registry_import.parsing import read_registry_rows
 from members.registry_import.writing import registry_import
 
 logger = logging.getLogger(__name__)
@@ -57,8 +57,9 @@ def _record_progress(job_id, done: int) -> None:
 
 
 @transaction.atomic
-def import_job_create(*, actor, upload) -> tuple[ImportJob, bool]:
-    """Store an uploaded registry file as a pending job and enqueue it; the same file again returns its job."""
+def import_job_create(*, actor, upload, accept_default_successor: bool = False) -> tuple[ImportJob, bool]:
+    """Store an uploaded registry file as a pending job and enqueue it; the same file (with the same option)
+    again returns its job."""
     scope = scope_of(actor)
     if scope.role != Role.PROVINCE_ADMIN or scope.is_empty:
         raise DomainError(_("Only a province admin imports the registry."), code="forbidden", status_code=403)
@@ -76,7 +77,7 @@ def import_job_create(*, actor, upload) -> tuple[ImportJob, bool]:
     # One upload at a time per user, so that a double-clicked upload cannot create two jobs.
     list(User.objects.select_for_update().filter(pk=actor.pk).values_list("pk"))
     existing = (
-        ImportJob.objects.filter(created_by=actor, checksum=checksum)
+        ImportJob.objects.filter(created_by=actor, checksum=checksum, accept_default_successor=accept_default_successor)
         .exclude(status=ImportStatus.FAILED)
         .defer("content")
         .first()
@@ -89,6 +90,7 @@ def import_job_create(*, actor, upload) -> tuple[ImportJob, bool]:
         filename=filename[-255:],
         checksum=checksum,
         content=content,
+        accept_default_successor=accept_default_successor,
     )
     transaction.on_commit(lambda: enqueue(RUN_IMPORT_TASK, kwargs={"job_id": str(job.pk)}))
     return job, True
@@ -119,11 +121,14 @@ class _JobTaken(Exception):
     """The job was finished elsewhere (failed as stuck) while this run worked on it."""
 
 
-def _finish(job: ImportJob, status: str, errors: list[RowError], summary: dict | None = None) -> bool:
+def _finish(
+    job: ImportJob, status: str, errors: list[RowError], summary: dict | None = None, warnings: list | None = None
+) -> bool:
     """Record the outcome unless the job is already finished; False when it was (nothing is changed)."""
     updated = ImportJob.objects.filter(pk=job.pk, status__in=_UNFINISHED).update(
         status=status,
         errors=[e.as_dict() for e in errors],
+        warnings=[w.as_dict() for w in warnings or []],
         summary=summary or {},
         processed=job.total,
         finished_at=timezone.now(),
@@ -171,9 +176,7 @@ def import_job_run(*, job_id: str) -> ImportJob | None:
 def _run(job: ImportJob) -> None:
     job.started_at = timezone.now()
     try:
-        _, reader = read_rows(
-            bytes(job.content), job.filename, REQUIRED_COLUMNS, limits=SheetLimits.from_settings(), known=COLUMNS
-        )
+        _, reader = read_registry_rows(bytes(job.content), job.filename, limits=SheetLimits.from_settings())
         rows = list(reader)
     except DomainError as exc:
         _finish(job, ImportStatus.FAILED, _general_errors(exc))
@@ -191,9 +194,10 @@ def _run(job: ImportJob) -> None:
                 province_id=job.province_id,
                 progress=lambda done, _total: _record_progress(job.pk, done),
                 actor=job.created_by,
+                accept_default=job.accept_default_successor,
             )
             status = ImportStatus.SUCCEEDED if result.ok else ImportStatus.FAILED
-            if not _finish(job, status, result.errors, result.summary()):
+            if not _finish(job, status, result.errors, result.summary(), result.warnings):
                 raise _JobTaken  # rolls the import's writes back with it
     except DomainError as exc:
         _finish(job, ImportStatus.FAILED, _general_errors(exc))

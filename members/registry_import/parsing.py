@@ -15,9 +15,10 @@ from django.utils.translation import gettext as _
 
 from areas.models import Commune, Hamlet
 from areas.names import clean_name, name_key
+from areas.old_units import OLD_COLUMNS, Place, location_columns_missing, place_rows
 from areas.services import parse_hamlet_kind, validate_hamlet_name
 from config.errors import DomainError
-from config.spreadsheets import RowError
+from config.spreadsheets import RowError, SheetError, SheetLimits, read_rows
 from members.models import Background, Gender, MemberRole
 from members.services import validate_birth_year, validate_full_name, validate_phone
 from teams.models import Team
@@ -37,8 +38,19 @@ COLUMNS = [
     "gender",
     "birth_year",
 ]
-# The other columns may be left out: an absent column keeps what the registry already holds.
-REQUIRED_COLUMNS = ["commune_code", "hamlet_name", "team_name", "established_on", "full_name", "phone"]
+# The other columns may be left out: an absent column keeps what the registry already holds. The commune is
+# commune_code, or one commune of the 2024 map (areas.old_units.OLD_COLUMNS), checked once the header is read.
+REQUIRED_COLUMNS = ["hamlet_name", "team_name", "established_on", "full_name", "phone"]
+KNOWN_COLUMNS = [*COLUMNS, *OLD_COLUMNS]
+
+
+def read_registry_rows(content: bytes, filename: str, *, limits: SheetLimits | None = None):
+    """The sheet's header and rows (as config.spreadsheets.read_rows), once the header names each row's commune."""
+    header, rows = read_rows(content, filename, REQUIRED_COLUMNS, limits=limits, known=KNOWN_COLUMNS)
+    if message := location_columns_missing(header):
+        raise SheetError(message)
+    return header, rows
+
 
 DECISION_NUMBER_MAX = 100
 PROGRESS_EVERY = 1000
@@ -97,6 +109,7 @@ class TeamRow:
 
     row: int
     commune: Commune
+    old_commune: Commune | None  # the commune of the 2024 map the file named, if it named one
     hamlet_name: str | None
     hamlet_key: str  # "" for a commune-level team
     hamlet_kind: str | None
@@ -123,15 +136,24 @@ class Parsed:
     teams: dict[tuple, TeamRow]
     members: list[MemberRow]
     errors: list[RowError]
+    warnings: list[RowError] = field(default_factory=list)
 
 
-def _parse_team_columns(number: int, row: dict, communes: dict, province_id: int | None, errors: list) -> dict | None:
-    """The team columns of one row, or None (with errors added) when any is invalid."""
+def _area_message(province_id: int | None) -> str:
+    return _("No commune with this code in your area.") if province_id else _("No commune with this code.")
+
+
+def _parse_team_columns(
+    number: int, row: dict, place: Place | None, province_id: int | None, errors: list
+) -> dict | None:
+    """The team columns of one row, or None (with errors added) when any is invalid.
+
+    place: where areas.old_units placed the row (None: it could not, and said why).
+    """
     before = len(errors)
-    commune = communes.get(row.get("commune_code", ""))
-    if commune is None or (province_id is not None and commune.province_id != province_id):
-        message = _("No commune with this code in your area.") if province_id else _("No commune with this code.")
-        errors.append(RowError(number, "commune_code", message))
+    commune = place.commune if place else None
+    if place is not None and province_id is not None and commune.province_id != province_id:
+        errors.append(RowError(number, place.column, _area_message(province_id)))
     hamlet_name = None
     if clean_name(row.get("hamlet_name", "")):
         try:
@@ -160,10 +182,11 @@ def _parse_team_columns(number: int, row: dict, communes: dict, province_id: int
         if len(decision_number) > DECISION_NUMBER_MAX:
             message = _("The decision number may have at most %(max)d characters.") % {"max": DECISION_NUMBER_MAX}
             errors.append(RowError(number, "decision_number", message))
-    if len(errors) > before:
+    if len(errors) > before or place is None:  # an unplaced row was reported when it was placed
         return None
     return {
         "commune": commune,
+        "old_commune": place.old,
         "hamlet_name": hamlet_name,
         "hamlet_key": name_key(hamlet_name) if hamlet_name else "",
         "hamlet_kind": kind,
@@ -239,11 +262,15 @@ def _same_team_columns(number: int, team: TeamRow, columns: dict, errors: list) 
             errors.append(RowError(number, "hamlet_kind", message))
 
 
-def parse_rows(rows, province_id: int | None, progress: Callable[[int, int], None] | None) -> Parsed:
-    """Check every row on its own and against the other rows of the file (no registry reads but communes)."""
-    errors: list[RowError] = []
-    codes = {row.get("commune_code", "") for _, row in rows}
-    communes = {c.code: c for c in Commune.objects.current().filter(code__in=codes)}
+def parse_rows(
+    rows, province_id: int | None, progress: Callable[[int, int], None] | None, *, accept_default: bool = False
+) -> Parsed:
+    """Check every row on its own and against the other rows of the file (no registry reads but the units,
+    and the hamlets that decide the rows of a divided old commune)."""
+    placed = place_rows(
+        rows, hamlet_column="hamlet_name", accept_default=accept_default, current_message=_area_message(province_id)
+    )
+    errors: list[RowError] = list(placed.errors)
     teams: dict[tuple, TeamRow] = {}
     slots: dict[tuple, TeamRow] = {}
     phones: dict[str, int] = {}
@@ -252,7 +279,7 @@ def parse_rows(rows, province_id: int | None, progress: Callable[[int, int], Non
     total = len(rows)
     for done, (number, row) in enumerate(rows, start=1):
         before = len(errors)
-        columns = _parse_team_columns(number, row, communes, province_id, errors)
+        columns = _parse_team_columns(number, row, placed.places.get(number), province_id, errors)
         values = _parse_member_columns(number, row, errors)
         team = None
         if columns is not None:
@@ -290,4 +317,4 @@ def parse_rows(rows, province_id: int | None, progress: Callable[[int, int], Non
             members.append(MemberRow(row=number, team=team, full_name=full_name, phone=phone, values=values))
         if progress and (done % PROGRESS_EVERY == 0 or done == total):
             progress(done, total)
-    return Parsed(teams=teams, members=members, errors=errors)
+    return Parsed(teams=teams, members=members, errors=errors, warnings=placed.warnings)

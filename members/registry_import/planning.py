@@ -13,7 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from areas.models import Hamlet
-from areas.services import hamlet_build
+from areas.services import hamlet_build_placed, hamlet_record_old_commune, sole_predecessors
+from config.errors import DomainError
 from config.spreadsheets import RowError
 from members.models import Member, MemberRole
 from members.registry_import.parsing import Parsed, TeamRow
@@ -25,6 +26,7 @@ from teams.services import team_build, team_name_fields, team_occupied_message, 
 @dataclass
 class Writes:
     hamlets: list[Hamlet] = field(default_factory=list)
+    hamlets_changed: list[Hamlet] = field(default_factory=list)  # an old commune recorded
     teams_new: list[Team] = field(default_factory=list)
     teams_changed: list[Team] = field(default_factory=list)
     # Released first (leavers and demoted leaders), so that no unique index sees two active rows at once.
@@ -45,7 +47,8 @@ def plan_teams(parsed: Parsed, writes: Writes, now) -> set:
     teams = list(parsed.teams.values())
     hamlets = {
         (h.commune_id, h.name_key): h
-        for h in Hamlet.objects.select_for_update()
+        for h in Hamlet.objects.select_for_update(of=("self",))
+        .select_related("old_commune")
         .filter(
             commune_id__in={t.commune.pk for t in teams},
             name_key__in={t.hamlet_key for t in teams if t.hamlet_key},
@@ -53,8 +56,17 @@ def plan_teams(parsed: Parsed, writes: Writes, now) -> set:
         )
         .order_by("pk")
     }
+    certain = sole_predecessors({t.commune.pk for t in teams if t.hamlet_key})
     for t in teams:
         t.hamlet = hamlets.get((t.commune.pk, t.hamlet_key)) if t.hamlet_key else None
+        if t.hamlet is not None:
+            try:
+                if hamlet_record_old_commune(t.hamlet, t.old_commune):
+                    t.hamlet.updated_at = now
+                    writes.hamlets_changed.append(t.hamlet)
+                    writes.communes.add(t.commune.pk)
+            except DomainError as exc:
+                parsed.errors.append(RowError(t.row, "hamlet_name", exc.fields["name"][0]))
     # The teams holding the file's slots, locked in one order: a team the file matches, and the occupant
     # of a slot the file wants, must hold still until the import commits.
     occupants = teams_occupying({_slot(t) for t in teams if t.hamlet or not t.hamlet_key}, lock=True)
@@ -64,7 +76,14 @@ def plan_teams(parsed: Parsed, writes: Writes, now) -> set:
                 message = _("This hamlet does not exist yet; give its kind so that it can be created.")
                 parsed.errors.append(RowError(t.row, "hamlet_kind", message))
                 continue
-            t.new_hamlet = hamlet_build(commune=t.commune, name=t.hamlet_name, kind=t.hamlet_kind, key=t.hamlet_key)
+            t.new_hamlet = hamlet_build_placed(
+                commune=t.commune,
+                name=t.hamlet_name,
+                kind=t.hamlet_kind,
+                key=t.hamlet_key,
+                old=t.old_commune,
+                certain=certain,
+            )
             writes.hamlets.append(t.new_hamlet)
         else:
             t.team = occupants.get(_slot(t))

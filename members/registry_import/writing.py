@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -42,7 +42,10 @@ _MEMBER_FIELDS = [
 class RegistryImportResult:
     rows: int
     errors: list[RowError]
+    # Rows placed in the default successor of a divided old commune (accept_default): to check.
+    warnings: list[RowError] = field(default_factory=list)
     hamlets_created: int = 0
+    hamlets_updated: int = 0
     teams_created: int = 0
     teams_updated: int = 0
     teams_unchanged: int = 0
@@ -59,6 +62,7 @@ class RegistryImportResult:
         """The counts, without the errors."""
         data = asdict(self)
         data.pop("errors")
+        data.pop("warnings")
         return data
 
 
@@ -66,6 +70,9 @@ def _write(writes: Writes, actor) -> None:
     try:
         with transaction.atomic():
             Hamlet.objects.bulk_create(writes.hamlets, batch_size=BATCH_SIZE)
+            Hamlet.objects.bulk_update(
+                writes.hamlets_changed, ["old_commune", "old_commune_source", "updated_at"], batch_size=BATCH_SIZE
+            )
             Team.objects.bulk_create(writes.teams_new, batch_size=BATCH_SIZE)
             Team.objects.bulk_update(writes.teams_changed, _TEAM_FIELDS, batch_size=BATCH_SIZE)
             Member.objects.bulk_update(writes.members_released, _MEMBER_FIELDS, batch_size=BATCH_SIZE)
@@ -83,6 +90,7 @@ def _write(writes: Writes, actor) -> None:
     # The import's rows are audited in bulk: one entry per written row (after state; the before state of
     # an updated row is not kept by the bulk path).
     audit_bulk(actor=actor, action="import.hamlet_create", objects=writes.hamlets)
+    audit_bulk(actor=actor, action="import.hamlet_update", objects=writes.hamlets_changed)
     audit_bulk(actor=actor, action="import.team_create", objects=writes.teams_new)
     audit_bulk(actor=actor, action="import.team_update", objects=writes.teams_changed)
     audit_bulk(actor=actor, action="import.member_leave", objects=writes.members_released)
@@ -98,14 +106,17 @@ def registry_import(
     dry_run: bool = False,
     progress: Callable[[int, int], None] | None = None,
     actor=None,
+    accept_default: bool = False,
 ) -> RegistryImportResult:
     """Import teams and members from (row number, {column: text}) rows: all or nothing, idempotent.
 
     province_id limits the communes to one province (a province admin's upload); None allows all.
-    progress(done, total) is called as rows are checked.
+    progress(done, total) is called as rows are checked. A row may name its commune on the 2024 map
+    (areas.old_units); accept_default places a divided one's undecided rows in its default successor,
+    flagged in `warnings`.
     """
-    parsed = parse_rows(rows, province_id, progress)
-    result = RegistryImportResult(rows=len(rows), errors=parsed.errors)
+    parsed = parse_rows(rows, province_id, progress, accept_default=accept_default)
+    result = RegistryImportResult(rows=len(rows), errors=parsed.errors, warnings=parsed.warnings)
     if not parsed.teams:
         return result
     now = timezone.now()
@@ -114,6 +125,7 @@ def registry_import(
     counts = plan_members(parsed, writes, file_team_ids, now)
     parsed.errors.sort(key=lambda e: (e.row, COLUMNS.index(e.column) if e.column in COLUMNS else len(COLUMNS)))
     result.hamlets_created = len(writes.hamlets)
+    result.hamlets_updated = len(writes.hamlets_changed)
     result.teams_created = len(writes.teams_new)
     result.teams_updated = len(writes.teams_changed)
     result.teams_unchanged = len(parsed.teams) - result.teams_created - result.teams_updated

@@ -5,32 +5,42 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from areas.old_units import OLD_COLUMNS
 from config.errors import DomainError
-from config.spreadsheets import read_rows
-from members.registry_import import COLUMNS, REQUIRED_COLUMNS, registry_import
+from members.registry_import import COLUMNS, read_registry_rows, registry_import
 
 
 class Command(BaseCommand):
     help = (
         "Import teams and members from a CSV or XLSX file with one row per member and the columns "
         + ", ".join(COLUMNS)
-        + ". An empty hamlet_name means a commune-level team. All or nothing: any invalid row writes "
-        "nothing. Importing the same file again changes nothing."
+        + ". An empty hamlet_name means a commune-level team. Instead of commune_code a row may name its "
+        "commune on the 2024 map: " + ", ".join(OLD_COLUMNS) + " (the code, or the names). All or nothing: "
+        "any invalid row writes nothing. Importing the same file again changes nothing."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("file", type=Path)
         parser.add_argument("--dry-run", action="store_true", help="validate and report, write nothing")
+        parser.add_argument(
+            "--accept-default-successor",
+            action="store_true",
+            help="place the rows of a divided old commune that no hamlet decides in its default successor "
+            "(each such row is listed as a warning)",
+        )
 
-    def handle(self, *args, file: Path, dry_run: bool, **options):
+    def handle(self, *args, file: Path, dry_run: bool, accept_default_successor: bool, **options):
         if not file.is_file():
             raise CommandError(f"No such file: {file}")
         try:
-            _, rows = read_rows(file.read_bytes(), file.name, REQUIRED_COLUMNS)
+            _, rows = read_registry_rows(file.read_bytes(), file.name)
             rows = list(tqdm(rows, desc="reading", unit="row", file=self.stderr))
             with tqdm(total=len(rows), desc="checking", unit="row", file=self.stderr) as bar:
                 result = registry_import(
-                    rows=rows, dry_run=dry_run, progress=lambda done, _total: bar.update(done - bar.n)
+                    rows=rows,
+                    dry_run=dry_run,
+                    progress=lambda done, _total: bar.update(done - bar.n),
+                    accept_default=accept_default_successor,
                 )
         except DomainError as exc:
             messages = [str(m) for ms in exc.fields.values() for m in ms] or [str(exc.message or exc.code)]
@@ -39,6 +49,8 @@ class Command(BaseCommand):
             for error in result.errors:
                 self.stderr.write(f"row {error.row}, column {error.column}: {error.message}")
             raise CommandError(f"{len(result.errors)} errors in {result.rows} rows; nothing was written.")
+        for warning in result.warnings:
+            self.stdout.write(self.style.WARNING(f"row {warning.row}, column {warning.column}: {warning.message}"))
         verb = "would create" if dry_run else "created"
         self.stdout.write(
             f"{result.rows} rows: {verb} {result.hamlets_created} hamlets; "
