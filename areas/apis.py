@@ -120,8 +120,9 @@ class HamletOutput(timestamps.ModelSerializer):
     )
     old_commune_name = serializers.CharField(source="old_commune.name", allow_null=True)
     old_commune_source = serializers.ChoiceField(
+        source="old_commune_recorded_by",
         choices=OldCommuneSource.choices,
-        allow_blank=True,
+        allow_null=True,
         help_text="Who recorded it: crosswalk (certain: the commune was made of one old commune), import, officer.",
     )
 

@@ -260,6 +260,11 @@ class Hamlet(ValidityMixin):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def old_commune_recorded_by(self) -> str | None:
+        """Who recorded the old commune; None while it is not known."""
+        return self.old_commune_source or None
+
 
 class AreaSource(models.Model):
     """Which dataset (and version) a load_areas run loaded, with what it changed."""

@@ -71,6 +71,9 @@ class Team(models.Model):
     province = models.ForeignKey("areas.Province", on_delete=models.PROTECT, related_name="+")
     commune = models.ForeignKey("areas.Commune", on_delete=models.PROTECT, related_name="teams")
     hamlet = models.ForeignKey("areas.Hamlet", null=True, blank=True, on_delete=models.PROTECT, related_name="teams")
+    # A commune-level team's commune on the 2024 map, when its commune was made of several (a hamlet-level
+    # team is where its hamlet was). A predecessor of `commune`: a composite foreign key holds it.
+    old_commune = models.ForeignKey("areas.Commune", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     name = models.CharField(max_length=200)
     name_key = models.CharField(max_length=200)
     name_folded = models.CharField(max_length=200)
@@ -114,6 +117,9 @@ class Team(models.Model):
                 name="team_dissolved_after_established",
             ),
             models.CheckConstraint(condition=~Q(name=""), name="team_name_not_blank"),
+            models.CheckConstraint(
+                condition=Q(hamlet__isnull=True) | Q(old_commune__isnull=True), name="team_old_commune_commune_level"
+            ),
             models.CheckConstraint(condition=Q(version__gte=1), name="team_version_positive"),
         ]
 

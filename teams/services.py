@@ -109,18 +109,36 @@ def team_build(
     established_on: dt.date,
     decision_number: str = "",
     team_id: uuid.UUID | None = None,
+    old_commune: Commune | None = None,
 ) -> Team:
-    """An unsaved new team; its size status is refreshed from its members once they are written."""
+    """An unsaved new team; its size status is refreshed from its members once they are written.
+
+    old_commune (a commune-level team's commune on the 2024 map) must already be checked as a
+    predecessor of `commune` (areas.old_units places import rows that way).
+    """
     return Team(
         id=team_id or uuid.uuid4(),
         province_id=commune.province_id,
         commune=commune,
         hamlet=hamlet,
+        old_commune=None if hamlet else old_commune,
         established_on=established_on,
         decision_number=decision_number,
         size_status=SizeStatus.UNDER,
         **team_name_fields(name),
     )
+
+
+def team_record_old_commune(team: Team, old: Commune | None) -> bool:
+    """Record (in memory) the 2024-map commune an import row names for an existing commune-level team; True
+    when it changed. A team that records another keeps it (a DomainError on `name`); a hamlet-level team's
+    old commune is its hamlet's, so nothing is recorded on it."""
+    if old is None or team.hamlet_id is not None or team.old_commune_id == old.pk:
+        return False
+    if team.old_commune_id is not None:
+        raise invalid(name=_("This team is recorded in another commune of the 2024 map than the one this row names."))
+    team.old_commune = old
+    return True
 
 
 def _not_in_future(field: str, day: dt.date) -> None:

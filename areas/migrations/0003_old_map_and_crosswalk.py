@@ -4,6 +4,10 @@ import datetime
 import django.db.models.deletion
 from django.db import migrations, models
 
+from config.sqlite_triggers import kept_sqlite_triggers
+
+BEFORE, AFTER = kept_sqlite_triggers("areas_commune", "areas_province")
+
 
 class Migration(migrations.Migration):
 
@@ -12,6 +16,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        BEFORE,
         migrations.CreateModel(
             name='CommuneLink',
             fields=[
@@ -123,4 +128,5 @@ class Migration(migrations.Migration):
             model_name='district',
             constraint=models.CheckConstraint(condition=models.Q(('valid_to__isnull', True), ('valid_to__gt', models.F('valid_from')), _connector='OR'), name='district_valid_range'),
         ),
+        AFTER,
     ]

@@ -3,6 +3,10 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
+from config.sqlite_triggers import kept_sqlite_triggers
+
+BEFORE, AFTER = kept_sqlite_triggers("areas_hamlet")
+
 # A hamlet's old commune must be a predecessor of its commune: a composite foreign key to the
 # crosswalk's unique (old_commune, new_commune) (PostgreSQL; on SQLite the service is the guard).
 FORWARD = (
@@ -30,6 +34,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        BEFORE,
         migrations.AddField(
             model_name='hamlet',
             name='old_commune',
@@ -45,4 +50,5 @@ class Migration(migrations.Migration):
             constraint=models.CheckConstraint(condition=models.Q(models.Q(('old_commune__isnull', True), ('old_commune_source', '')), models.Q(('old_commune__isnull', False), models.Q(('old_commune_source', ''), _negated=True)), _connector='OR'), name='hamlet_old_commune_has_source'),
         ),
         migrations.RunPython(forward, backward),
+        AFTER,
     ]

@@ -20,7 +20,13 @@ from members.models import Member, MemberRole
 from members.registry_import.parsing import Parsed, TeamRow
 from members.services import leader_loses_login, member_build, member_changes_apply, member_leave_apply
 from teams.models import Team
-from teams.services import team_build, team_name_fields, team_occupied_message, teams_occupying
+from teams.services import (
+    team_build,
+    team_name_fields,
+    team_occupied_message,
+    team_record_old_commune,
+    teams_occupying,
+)
 
 
 @dataclass
@@ -98,6 +104,7 @@ def plan_teams(parsed: Parsed, writes: Writes, now) -> set:
                 name=t.name,
                 established_on=t.established_on,
                 decision_number=t.decision_number or "",
+                old_commune=t.old_commune,
             )
             writes.teams_new.append(t.team)
             writes.recount.add(t.team.pk)
@@ -107,7 +114,12 @@ def plan_teams(parsed: Parsed, writes: Writes, now) -> set:
         changes = {"name": names["name"], "name_folded": names["name_folded"], "established_on": t.established_on}
         if t.decision_number is not None:
             changes["decision_number"] = t.decision_number
-        if any(getattr(t.team, k) != v for k, v in changes.items()):
+        try:
+            moved = team_record_old_commune(t.team, t.old_commune)
+        except DomainError as exc:
+            parsed.errors.append(RowError(t.row, "team_name", exc.fields["name"][0]))
+            continue
+        if moved or any(getattr(t.team, k) != v for k, v in changes.items()):
             for k, v in changes.items():
                 setattr(t.team, k, v)
             t.team.version += 1

@@ -23,7 +23,16 @@ from teams.models import Team
 
 BATCH_SIZE = 1000
 
-_TEAM_FIELDS = ["name", "name_key", "name_folded", "established_on", "decision_number", "version", "updated_at"]
+_TEAM_FIELDS = [
+    "name",
+    "name_key",
+    "name_folded",
+    "established_on",
+    "decision_number",
+    "old_commune",
+    "version",
+    "updated_at",
+]
 _MEMBER_FIELDS = [
     "full_name",
     "role",

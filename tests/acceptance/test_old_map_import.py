@@ -39,11 +39,13 @@ def test_the_example_file_lands_on_the_2025_map_through_the_crosswalk(maps):
 
     out, _ = _import("--accept-default-successor")
     assert out.count("default successor of divided commune 00019 Phường Điện Biên") == 4
-    placed = {t.name: (t.commune.code, t.hamlet.old_commune.code if t.hamlet else None) for t in Team.objects.all()}
+    placed = {
+        t.name: (t.commune.code, (t.hamlet.old_commune if t.hamlet else t.old_commune).code) for t in Team.objects.all()
+    }
     assert placed == {
         "Tổ CNSCĐ Tổ dân phố số 1 Phúc Xá": ("00097", "00001"),  # Phúc Xá went whole into Hồng Hà
         "Tổ CNSCĐ Tổ dân phố số 3 Điện Biên": ("00004", "00019"),  # the default successor, flagged
-        "Tổ CNSCĐ phường Kim Liên": ("00229", None),  # by old code; a commune-level team
+        "Tổ CNSCĐ phường Kim Liên": ("00229", "00229"),  # by old code; a commune-level team keeps it
     }
     assert all(c.valid_to is None for c in Commune.objects.filter(teams__isnull=False))
     assert set(Hamlet.objects.values_list("old_commune_source", flat=True)) == {"import"}

@@ -30,7 +30,7 @@ def test_a_hamlet_created_where_the_crosswalk_is_certain_records_its_old_commune
     assert (created.data["old_commune"], created.data["old_commune_source"]) == ("00006", "crosswalk")
     # In a commune made of several old communes it stays unknown: nothing is guessed.
     other = api(world.lan).post("/api/v1/hamlets/", {"commune": "00001", "name": "Thôn Khác", "kind": "thon"})
-    assert (other.data["old_commune"], other.data["old_commune_source"]) == (None, "")
+    assert (other.data["old_commune"], other.data["old_commune_source"]) == (None, None)
 
 
 def test_an_officer_records_a_predecessor_and_nothing_else(world, old, api):
@@ -52,7 +52,7 @@ def test_an_officer_records_a_predecessor_and_nothing_else(world, old, api):
     assert (stored.old_commune_id, stored.old_commune_source) == (old.communes.truc_bach.pk, "officer")
 
     forgotten = client.patch(url, {"old_commune": None}, format="json")
-    assert (forgotten.data["old_commune"], forgotten.data["old_commune_source"]) == (None, "")
+    assert (forgotten.data["old_commune"], forgotten.data["old_commune_source"]) == (None, None)
 
 
 def test_the_database_refuses_an_old_commune_that_is_not_a_predecessor(world, old):

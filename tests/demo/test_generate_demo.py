@@ -62,7 +62,7 @@ def test_commune_scale_fills_a_few_hanoi_communes_including_00226(real_map):
     communes = Commune.objects.filter(hamlets__isnull=False).distinct()
     assert {c.province.code for c in communes} == {"01"}
     assert 3 <= communes.count() <= 12
-    demo = Commune.objects.get(code="00226")
+    demo = Commune.objects.current().get(code="00226")
     assert Team.objects.filter(commune=demo, status="active").exists()
     # A ward's hamlets are tổ dân phố; the rural communes of the scale have thôn or xóm.
     assert set(Hamlet.objects.filter(commune=demo).values_list("kind", flat=True)) == {HamletKind.TO_DAN_PHO}
@@ -171,7 +171,7 @@ def test_a_database_with_teams_needs_reset(real_map, settings):
 
 
 def test_a_team_that_is_not_demo_data_also_blocks(real_map):
-    TeamFactory(commune=Commune.objects.get(code="00004"), name="Tổ đã có")
+    TeamFactory(commune=Commune.objects.current().get(code="00004"), name="Tổ đã có")
 
     with pytest.raises(CommandError, match="--reset"):
         generate(scale="commune", seed=1)
