@@ -1,4 +1,4 @@
-"""The example file of docs/examples (old names, a divided ward) imported on the real maps, as docs/operations.md shows."""
+"""The docs/examples file (old names, a divided ward) imported on the real maps, as docs/operations.md shows."""
 
 from io import StringIO
 from pathlib import Path
