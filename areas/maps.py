@@ -38,4 +38,8 @@ DEFAULT = CURRENT
 
 def map_of(unit) -> str:
     """The key of the map a loaded unit belongs to (a unit of the new map stays on it after it retires)."""
-    return OLD.key if unit.valid_from < MAP_2025 else CURRENT.key
+    return map_of_start(unit.valid_from)
+
+
+def map_of_start(valid_from: dt.date) -> str:
+    return OLD.key if valid_from < MAP_2025 else CURRENT.key

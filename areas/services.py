@@ -51,13 +51,17 @@ def commune_get_writable(*, actor, commune_code: str, writes: type[ScopedQuerySe
 UNSET: object = object()
 
 
-def sole_predecessors(commune_ids) -> dict[int, int]:
-    """{commune id: its only old-map commune} for those of these communes made of exactly one old commune.
-
-    There the crosswalk makes a hamlet's old commune certain.
+def sole_predecessors(commune_ids=None) -> dict[int, int]:
+    """{commune id: its only old-map commune} for those of these communes (all when None) made of exactly
+    one old commune. There the crosswalk makes a hamlet's or a team's old commune certain.
     """
+    links = (
+        CommuneLink.objects.all()
+        if commune_ids is None
+        else CommuneLink.objects.filter(new_commune_id__in=list(commune_ids))
+    )
     rows = (
-        CommuneLink.objects.filter(new_commune_id__in=list(commune_ids))
+        links.order_by()
         .values("new_commune_id")
         .annotate(n=Count("id"), old=Min("old_commune_id"))
         .filter(n=1)

@@ -13,6 +13,8 @@ from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
+from areas import maps
+from areas.apis import MapField, map_parameter
 from config import inputs, timestamps
 from config.celery import app
 from config.conditional import ConditionalGetMixin
@@ -27,6 +29,7 @@ CODE = OpenApiParameter("code", str, OpenApiParameter.PATH)
 
 class CoverageInput(serializers.Serializer):
     as_of = inputs.DateField(required=False)
+    map = MapField()
     ordering = serializers.CharField(required=False, max_length=40)
     covered = serializers.BooleanField(required=False, allow_null=True, default=None)
     fully_covered = serializers.BooleanField(required=False, allow_null=True, default=None)
@@ -43,11 +46,17 @@ class ByTypeOutput(serializers.Serializer):
 class CoverageFiguresOutput(serializers.Serializer):
     code = serializers.CharField()
     name = serializers.CharField()
+    map = serializers.ChoiceField(choices=list(maps.MAPS), help_text="The map the unit and its figures are on")
     hamlets_total = serializers.IntegerField()
     hamlets_covered = serializers.IntegerField()
     hamlet_coverage = serializers.FloatField()
     hamlets_old_commune_missing = serializers.IntegerField(
-        help_text="Active hamlets whose commune on the 2024 map is not recorded yet"
+        help_text="Active hamlets whose commune on the 2024 map is not recorded yet (on the 2024 map: in the "
+        "2025 communes this unit went into, made of several old communes; they may belong to it)"
+    )
+    teams_unattributed = serializers.IntegerField(
+        help_text="Active teams that cannot be placed on the 2024 map (on a 2024 unit: in the 2025 communes it "
+        "went into; they may belong to it, so its team counts are lower bounds while this is above 0)"
     )
     teams_active = serializers.IntegerField()
     teams_commune_level = serializers.IntegerField()
@@ -67,17 +76,29 @@ class CoverageFiguresOutput(serializers.Serializer):
     stale = serializers.BooleanField(help_text="True while writes or a map or quarter change await a recompute")
 
 
+COVERED_MAX = (
+    "Communes covered or that may be (an uncovered 2024-map commune whose 2025 communes hold teams not placed "
+    "on the 2024 map); equal to communes_covered on the 2025 map"
+)
+
+
 class NationalCoverageOutput(CoverageFiguresOutput):
     provinces_total = serializers.IntegerField()
     provinces_complete = serializers.IntegerField()
+    provinces_complete_max = serializers.IntegerField(
+        help_text="Provinces complete or that may be (from communes_covered_max); equal to provinces_complete on "
+        "the 2025 map"
+    )
     communes_total = serializers.IntegerField()
     communes_covered = serializers.IntegerField()
+    communes_covered_max = serializers.IntegerField(help_text=COVERED_MAX)
     communes_fully_covered = serializers.IntegerField()
 
 
 class ProvinceCoverageOutput(CoverageFiguresOutput):
     communes_total = serializers.IntegerField()
     communes_covered = serializers.IntegerField()
+    communes_covered_max = serializers.IntegerField(help_text=COVERED_MAX)
     communes_fully_covered = serializers.IntegerField()
     complete = serializers.BooleanField()
 
@@ -107,25 +128,29 @@ EXPORT_RESPONSES = {
 
 
 def _params(request) -> dict:
+    """The query's as_of, map (the map in force when absent) and ordering, checked."""
     data = CoverageInput(data=request.query_params)
     data.is_valid(raise_exception=True)
-    return data.validated_data
+    return {"map": maps.DEFAULT, **data.validated_data}
 
 
-NATIONAL_PARAMETERS = [AS_OF]
+MAP = map_parameter()
+NATIONAL_PARAMETERS = [MAP, AS_OF]
 PROVINCE_LIST_PARAMETERS = [
+    MAP,
     AS_OF,
     OpenApiParameter("ordering", str, description=", ".join(sorted(selectors.PROVINCE_ORDERINGS))),
 ]
-PROVINCE_PARAMETERS = [CODE, AS_OF]
+PROVINCE_PARAMETERS = [CODE, MAP, AS_OF]
 COMMUNE_LIST_PARAMETERS = [
     CODE,
+    MAP,
     AS_OF,
     OpenApiParameter("covered", bool),
     OpenApiParameter("fully_covered", bool),
     OpenApiParameter("ordering", str, description=", ".join(sorted(selectors.COMMUNE_ORDERINGS))),
 ]
-COMMUNE_PARAMETERS = [CODE, AS_OF]
+COMMUNE_PARAMETERS = [CODE, MAP, AS_OF]
 
 
 class CoverageApi(ConditionalGetMixin, GenericAPIView):
@@ -181,9 +206,11 @@ class NationalCoverageApi(CoverageApi):
         params = _params(request)
         return self.conditional(
             request,
-            lambda: freshness.national(user=request.user, as_of=params.get("as_of")),
+            lambda: freshness.national(user=request.user, as_of=params.get("as_of"), on_map=params["map"]),
             lambda: self.respond(
-                request, NationalCoverageOutput, selectors.national(user=request.user, as_of=params.get("as_of"))
+                request,
+                NationalCoverageOutput,
+                selectors.national(user=request.user, as_of=params.get("as_of"), on_map=params["map"]),
             ),
         )
 
@@ -202,11 +229,16 @@ class ProvinceCoverageListApi(CoverageApi):
         params = _params(request)
         return self.conditional(
             request,
-            lambda: freshness.provinces(user=request.user, as_of=params.get("as_of")),
+            lambda: freshness.provinces(user=request.user, as_of=params.get("as_of"), on_map=params["map"]),
             lambda: self.respond_list(
                 request,
                 ProvinceCoverageOutput,
-                selectors.provinces(user=request.user, as_of=params.get("as_of"), ordering=params.get("ordering")),
+                selectors.provinces(
+                    user=request.user,
+                    as_of=params.get("as_of"),
+                    ordering=params.get("ordering"),
+                    on_map=params["map"],
+                ),
             ),
         )
 
@@ -219,12 +251,12 @@ class ProvinceCoverageDetailApi(CoverageApi):
         params = _params(request)
         return self.conditional(
             request,
-            lambda: freshness.provinces(user=request.user, as_of=params.get("as_of"), code=code),
-            lambda: self.respond_province(request, code, params.get("as_of")),
+            lambda: freshness.provinces(user=request.user, as_of=params.get("as_of"), code=code, on_map=params["map"]),
+            lambda: self.respond_province(request, code, params),
         )
 
-    def respond_province(self, request, code: str, as_of) -> Response:
-        rows = selectors.provinces(user=request.user, as_of=as_of, code=code)
+    def respond_province(self, request, code: str, params: dict) -> Response:
+        rows = selectors.provinces(user=request.user, as_of=params.get("as_of"), code=code, on_map=params["map"])
         if not rows:
             raise selectors.not_found()
         return self.respond(request, ProvinceCoverageOutput, rows[0])
@@ -244,7 +276,9 @@ class ProvinceCommunesCoverageApi(CoverageApi):
         params = _params(request)
         return self.conditional(
             request,
-            lambda: freshness.communes(user=request.user, as_of=params.get("as_of"), province_code=code),
+            lambda: freshness.communes(
+                user=request.user, as_of=params.get("as_of"), province_code=code, on_map=params["map"]
+            ),
             lambda: self.respond_communes(request, code, params),
         )
 
@@ -256,6 +290,7 @@ class ProvinceCommunesCoverageApi(CoverageApi):
             covered=params.get("covered"),
             fully_covered=params.get("fully_covered"),
             ordering=params.get("ordering"),
+            on_map=params["map"],
         )
         return self.respond_list(request, CommuneCoverageOutput, rows)
 
@@ -270,16 +305,17 @@ class CommuneCoverageApi(CoverageApi):
         params = _params(request)
         return self.conditional(
             request,
-            lambda: freshness.communes(user=request.user, as_of=params.get("as_of"), code=code),
-            lambda: self.respond_commune(request, code, params.get("as_of")),
+            lambda: freshness.communes(user=request.user, as_of=params.get("as_of"), code=code, on_map=params["map"]),
+            lambda: self.respond_commune(request, code, params),
         )
 
-    def respond_commune(self, request, code: str, as_of) -> Response:
-        rows = selectors.communes(user=request.user, code=code, as_of=as_of)
+    def respond_commune(self, request, code: str, params: dict) -> Response:
+        on_map = params["map"]
+        rows = selectors.communes(user=request.user, code=code, as_of=params.get("as_of"), on_map=on_map)
         if not rows:
             raise selectors.not_found()
         data = dict(rows[0])
-        data["hamlets"] = selectors.commune_hamlets(user=request.user, commune_code=code)
+        data["hamlets"] = selectors.commune_hamlets(user=request.user, commune_code=code, on_map=on_map)
         if self.exporting(request):
             return self.export(commune_export_rows(data))
         return Response(CommuneCoverageDetailOutput(data).data)

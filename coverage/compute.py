@@ -11,12 +11,15 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db.models import Count, Min, Q, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from activities.models import Activity
 from activities.selectors import activity_type_codes
-from areas.models import Commune, Hamlet, Province, valid_on
-from coverage.models import NationalFigures
+from areas import maps
+from areas.models import Commune, CommuneLink, Hamlet, Province, valid_on
+from areas.services import sole_predecessors
+from coverage.models import CommuneFigures, NationalFigures
 from members.models import Background, Member, MemberRole
 from teams.models import SizeStatus, Team, TeamStatus
 
@@ -32,6 +35,7 @@ COUNTS = (
     "activities_quarter",
     "people_helped_quarter",
     "hamlets_old_commune_missing",
+    "teams_unattributed",
 )
 BREAKDOWNS = (
     "teams_by_size_status",
@@ -40,6 +44,11 @@ BREAKDOWNS = (
     "activities_by_type",
     "activities_by_type_quarter",
 )
+
+
+# A team whose place on the 2024 map is not recorded: a hamlet-level team whose hamlet has no old
+# commune, or a commune-level team without one (unless its commune was made of one old commune).
+UNPLACED = Q(hamlet__isnull=False, hamlet__old_commune__isnull=True) | Q(hamlet__isnull=True, old_commune__isnull=True)
 
 
 def quarter_of(day: dt.date) -> tuple[str, dt.date]:
@@ -123,7 +132,8 @@ def compute_communes(
 ) -> dict[int, dict]:
     """Figures of these communes (every current commune when None), keyed by commune id.
 
-    Six queries: communes, activity types (unless given), hamlets, teams, members, activities.
+    Seven queries: communes, activity types (unless given), the communes made of one old commune (where a
+    team's place on the 2024 map is certain), hamlets, teams, members, activities.
     """
     today = today or timezone.localdate()
     quarter, quarter_start = quarter_of(today)
@@ -157,14 +167,19 @@ def compute_communes(
             figures["hamlets_covered"] = row["covered"]
             figures["hamlets_old_commune_missing"] = row["old_missing"]
 
+    sole = sole_predecessors(None if commune_ids is None else ids)
     teams = (
         Team.objects.filter(scope, status=TeamStatus.ACTIVE)
         .values("commune_id", "size_status")
-        .annotate(n=Count("id"), at_hamlet=Count("id", filter=Q(hamlet__isnull=False)))
+        .annotate(
+            n=Count("id"), at_hamlet=Count("id", filter=Q(hamlet__isnull=False)), unplaced=Count("id", filter=UNPLACED)
+        )
     )
     for row in teams:
         figures = result.get(row["commune_id"])
         if figures is not None:
+            if row["commune_id"] not in sole:
+                figures["teams_unattributed"] += row["unplaced"]
             figures["teams_active"] += row["n"]
             figures["teams_hamlet_level"] += row["at_hamlet"]
             figures["teams_commune_level"] += row["n"] - row["at_hamlet"]
@@ -193,27 +208,145 @@ def compute_communes(
     )
     for row in activities:
         figures = result.get(row["commune_id"])
-        if figures is None:
-            continue
-        people, people_quarter = row["people"] or 0, row["people_quarter"] or 0
-        figures["activities"] += row["n"]
-        figures["people_helped"] += people
-        figures["activities_quarter"] += row["n_quarter"]
-        figures["people_helped_quarter"] += people_quarter
-        by_type = figures["activities_by_type"].setdefault(row["type_id"], {"activities": 0, "people_helped": 0})
-        by_type["activities"] += row["n"]
-        by_type["people_helped"] += people
-        by_quarter = figures["activities_by_type_quarter"].setdefault(
-            row["type_id"], {"activities": 0, "people_helped": 0}
-        )
-        by_quarter["activities"] += row["n_quarter"]
-        by_quarter["people_helped"] += people_quarter
+        if figures is not None:
+            _add_activities(figures, row)
 
     for figures in result.values():
         _finish(figures)
         figures["covered"] = figures["teams_active"] > 0
         figures["fully_covered"] = figures["covered"] and figures["hamlets_covered"] == figures["hamlets_total"]
     return result
+
+
+def _placed(explicit, commune_id: int, sole: dict[int, int]) -> int | None:
+    """A row's commune on the 2024 map: recorded, or the only commune its 2025 commune was made of."""
+    return explicit if explicit is not None else sole.get(commune_id)
+
+
+def compute_old_communes(
+    old_ids=None, *, today: dt.date | None = None, type_codes: list[str] | None = None
+) -> dict[int, dict]:
+    """Figures of these communes of the 2024 map (all when None), from the rows placed in them, keyed by id.
+
+    A row is placed by its hamlet's old commune, a commune-level team's own, or the only commune its 2025
+    commune was made of (docs/coverage.md). Rows are read from the 2025 communes the old ones went into,
+    so the cost follows those. teams_unattributed and hamlets_old_commune_missing count what those 2025
+    communes could not place, from their stored figures (compute and store the 2025 map first).
+
+    Eight queries: the old communes, the crosswalk around them, hamlets, teams, members, activities,
+    activity types (unless given), and the stored figures of their 2025 communes.
+    """
+    today = today or timezone.localdate()
+    quarter, quarter_start = quarter_of(today)
+    old = Commune.objects.current(maps.OLD.day())
+    if old_ids is not None:
+        old = old.filter(pk__in=sorted(set(old_ids)))
+    result: dict[int, dict] = {}
+    type_codes = activity_type_codes() if type_codes is None else type_codes
+    for commune_id, province_id in old.values_list("id", "province_id"):
+        result[commune_id] = _empty(type_codes) | {"province_id": province_id, "quarter": quarter}
+    if not result:
+        return result
+    # Every link of the 2025 communes these went into: their successors, and which are made of one.
+    around = CommuneLink.objects.filter(
+        new_commune_id__in=CommuneLink.objects.filter(old_commune_id__in=list(result)).values("new_commune_id")
+    ).values_list("old_commune_id", "new_commune_id")
+    predecessors: dict[int, list[int]] = {}
+    successors: dict[int, list[int]] = {}
+    for old_id, new_id in around:
+        predecessors.setdefault(new_id, []).append(old_id)
+        successors.setdefault(old_id, []).append(new_id)
+    sole = {new_id: olds[0] for new_id, olds in predecessors.items() if len(olds) == 1}
+    scope = Q(commune_id__in=list(predecessors))
+
+    hamlets = (
+        Hamlet.objects.filter(scope, active=True)
+        .values("commune_id", "old_commune_id")
+        .annotate(
+            total=Count("id", distinct=True), covered=Count("id", filter=Q(teams__status="active"), distinct=True)
+        )
+    )
+    for row in hamlets:
+        figures = result.get(_placed(row["old_commune_id"], row["commune_id"], sole))
+        if figures is not None:
+            figures["hamlets_total"] += row["total"]
+            figures["hamlets_covered"] += row["covered"]
+
+    team_place = Coalesce("hamlet__old_commune_id", "old_commune_id")
+    teams = (
+        Team.objects.filter(scope, status=TeamStatus.ACTIVE)
+        .values("commune_id", "size_status", placed=team_place)
+        .annotate(n=Count("id"), at_hamlet=Count("id", filter=Q(hamlet__isnull=False)))
+    )
+    for row in teams:
+        figures = result.get(_placed(row["placed"], row["commune_id"], sole))
+        if figures is not None:
+            figures["teams_active"] += row["n"]
+            figures["teams_hamlet_level"] += row["at_hamlet"]
+            figures["teams_commune_level"] += row["n"] - row["at_hamlet"]
+            figures["teams_by_size_status"][row["size_status"]] += row["n"]
+
+    members = (
+        Member.objects.filter(scope, active=True)
+        .values(
+            "commune_id", "role", "background", placed=Coalesce("team__hamlet__old_commune_id", "team__old_commune_id")
+        )
+        .annotate(n=Count("id"))
+    )
+    for row in members:
+        figures = result.get(_placed(row["placed"], row["commune_id"], sole))
+        if figures is not None:
+            figures["members_active"] += row["n"]
+            figures["members_by_role"][row["role"]] += row["n"]
+            figures["members_by_background"][row["background"]] += row["n"]
+
+    in_quarter = Q(occurred_on__gte=quarter_start)
+    activities = (
+        Activity.objects.filter(scope, deleted=False)
+        .values("commune_id", "type_id", placed=Coalesce("team__hamlet__old_commune_id", "team__old_commune_id"))
+        .annotate(
+            n=Count("id"),
+            people=Sum("people_helped"),
+            n_quarter=Count("id", filter=in_quarter),
+            people_quarter=Sum("people_helped", filter=in_quarter),
+        )
+    )
+    for row in activities:
+        figures = result.get(_placed(row["placed"], row["commune_id"], sole))
+        if figures is not None:
+            _add_activities(figures, row)
+
+    unplaced = dict(
+        CommuneFigures.objects.filter(commune_id__in=list(predecessors)).values_list("commune_id", "teams_unattributed")
+    )
+    missing = dict(
+        CommuneFigures.objects.filter(commune_id__in=list(predecessors)).values_list(
+            "commune_id", "hamlets_old_commune_missing"
+        )
+    )
+    for commune_id, figures in result.items():
+        around_it = successors.get(commune_id, [])
+        figures["teams_unattributed"] = sum(unplaced.get(n, 0) for n in around_it)
+        figures["hamlets_old_commune_missing"] = sum(missing.get(n, 0) for n in around_it if n not in sole)
+        _finish(figures)
+        figures["covered"] = figures["teams_active"] > 0
+        figures["fully_covered"] = figures["covered"] and figures["hamlets_covered"] == figures["hamlets_total"]
+    return result
+
+
+def _add_activities(figures: dict, row: dict) -> None:
+    """Add one GROUP BY row of activities (by type) to a unit's figures."""
+    people, people_quarter = row["people"] or 0, row["people_quarter"] or 0
+    figures["activities"] += row["n"]
+    figures["people_helped"] += people
+    figures["activities_quarter"] += row["n_quarter"]
+    figures["people_helped_quarter"] += people_quarter
+    by_type = figures["activities_by_type"].setdefault(row["type_id"], {"activities": 0, "people_helped": 0})
+    by_type["activities"] += row["n"]
+    by_type["people_helped"] += people
+    by_quarter = figures["activities_by_type_quarter"].setdefault(row["type_id"], {"activities": 0, "people_helped": 0})
+    by_quarter["activities"] += row["n_quarter"]
+    by_quarter["people_helped"] += people_quarter
 
 
 def _add(total: dict, part: dict) -> None:
@@ -229,15 +362,35 @@ def _add(total: dict, part: dict) -> None:
             slot["people_helped"] += value["people_helped"]
 
 
+# Counts that a 2024-map province or the nation cannot sum from its communes: a team that could not be
+# placed may belong to any of the old communes its 2025 commune was made of, so each counts it.
+NOT_SUMMED_ON_2024 = ("teams_unattributed", "hamlets_old_commune_missing")
+
+
 def roll_up_provinces(
-    commune_rows: list[dict], totals: dict[int, int], quarter: str, type_codes: list[str]
+    commune_rows: list[dict],
+    totals: dict[int, int],
+    quarter: str,
+    type_codes: list[str],
+    unplaced: dict[int, dict] | None = None,
 ) -> dict[int, dict]:
     """Figures of the provinces in `totals` ({province id: its communes on the map}) from their current
-    communes' figures. communes_total comes from the map: a commune with no figures row is uncovered."""
+    communes' figures. communes_total comes from the map: a commune with no figures row is uncovered.
+
+    unplaced (the 2024 map only): {province id: {teams_unattributed, hamlets_old_commune_missing}} over the
+    distinct 2025 communes its communes went into; a commune that is uncovered but may hold one of those
+    teams counts in communes_covered_max.
+    """
     result = {}
     for province_id, communes_total in totals.items():
         figures = _empty(type_codes)
-        figures.update(quarter=quarter, communes_total=communes_total, communes_covered=0, communes_fully_covered=0)
+        figures.update(
+            quarter=quarter,
+            communes_total=communes_total,
+            communes_covered=0,
+            communes_covered_max=0,
+            communes_fully_covered=0,
+        )
         result[province_id] = figures
     for row in commune_rows:
         figures = result.get(row["province_id"])
@@ -245,27 +398,68 @@ def roll_up_provinces(
             continue
         _add(figures, row)
         figures["communes_covered"] += int(row["covered"])
+        maybe = unplaced is not None and row["teams_unattributed"] > 0
+        figures["communes_covered_max"] += int(row["covered"] or maybe)
         figures["communes_fully_covered"] += int(row["fully_covered"])
-    for figures in result.values():
+    for province_id, figures in result.items():
+        if unplaced is not None:
+            figures.update(dict.fromkeys(NOT_SUMMED_ON_2024, 0) | unplaced.get(province_id, {}))
         _finish(figures)
         figures["complete"] = province_complete(figures["communes_covered"], figures["communes_total"])
     return result
 
 
-def roll_up_nation(province_rows: list[dict], quarter: str, type_codes: list[str]) -> dict:
-    """National figures from the figures of every current province (the caller passes them all)."""
+def roll_up_nation(
+    province_rows: list[dict], quarter: str, type_codes: list[str], unplaced: dict | None = None
+) -> dict:
+    """National figures from the figures of every current province (the caller passes them all).
+
+    unplaced (the 2024 map only): the nation's {teams_unattributed, hamlets_old_commune_missing}.
+    """
     figures = _empty(type_codes)
     figures.update(
         quarter=quarter,
         communes_total=0,
         communes_covered=0,
+        communes_covered_max=0,
         communes_fully_covered=0,
         provinces_total=len(province_rows),
         provinces_complete=0,
+        provinces_complete_max=0,
     )
     for row in province_rows:
         _add(figures, row)
-        for name in ("communes_total", "communes_covered", "communes_fully_covered"):
+        for name in ("communes_total", "communes_covered", "communes_covered_max", "communes_fully_covered"):
             figures[name] += row[name]
         figures["provinces_complete"] += int(province_complete(row["communes_covered"], row["communes_total"]))
+        figures["provinces_complete_max"] += int(province_complete(row["communes_covered_max"], row["communes_total"]))
+    if unplaced is not None:
+        figures.update(unplaced)
     return _finish(figures)
+
+
+def unplaced_on_2024(province_ids=None) -> tuple[dict[int, dict], dict]:
+    """What the 2025 communes could not place on the 2024 map, from their stored figures: per 2024-map
+    province in province_ids (all when None), over the distinct 2025 communes its communes went into, and
+    for the nation. A 2025 commune made of one old commune places everything. Three queries."""
+    links = CommuneLink.objects.order_by()
+    made_of = dict(links.values("new_commune_id").annotate(n=Count("id")).values_list("new_commune_id", "n"))
+    stored = {
+        commune_id: (teams, hamlets if made_of.get(commune_id, 0) > 1 else 0)
+        for commune_id, teams, hamlets in CommuneFigures.objects.filter(commune_id__in=list(made_of)).values_list(
+            "commune_id", "teams_unattributed", "hamlets_old_commune_missing"
+        )
+    }
+    if province_ids is not None:
+        links = links.filter(old_commune__province_id__in=list(province_ids))
+    per_province: dict[int, dict] = {}
+    for province_id, new_id in set(links.values_list("old_commune__province_id", "new_commune_id")):
+        teams, hamlets = stored.get(new_id, (0, 0))
+        slot = per_province.setdefault(province_id, dict.fromkeys(NOT_SUMMED_ON_2024, 0))
+        slot["teams_unattributed"] += teams
+        slot["hamlets_old_commune_missing"] += hamlets
+    nation = {
+        "teams_unattributed": sum(t for t, _ in stored.values()),
+        "hamlets_old_commune_missing": sum(h for _, h in stored.values()),
+    }
+    return per_province, nation

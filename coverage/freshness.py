@@ -19,15 +19,16 @@ from django.db.models import Count, Max, QuerySet
 from django.utils import timezone
 
 from accounts.scoping import NATION, scope_of
+from areas import maps
 from areas.models import AreaSource, Commune, DirtyCommune, Province
 from config.conditional import scalar, scalars
-from coverage.models import CommuneFigures, Level, NationalFigures, ProvinceFigures, Snapshot
-from coverage.selectors import not_found
+from coverage.models import NATION_2024, NATION_2025, CommuneFigures, Level, NationalFigures, ProvinceFigures, Snapshot
+from coverage.selectors import map_day, marks_of, not_found
 
 
 def _common() -> dict[str, QuerySet]:
     return {
-        "valid_until": NationalFigures.objects.filter(pk=1).values("valid_until"),
+        "valid_until": NationalFigures.objects.filter(pk=NATION_2025).values("valid_until"),
         "map": scalar(AreaSource.objects.all(), Max("id")),
     }
 
@@ -44,38 +45,40 @@ def _snapshots(snapshots: QuerySet) -> dict[str, QuerySet]:
     return {"snapshots": scalar(snapshots, Count("id")), "taken_at": scalar(snapshots, Max("taken_at"))}
 
 
-def national(*, user, as_of: dt.date | None = None) -> tuple:
-    """The nation's answer: its row, every mark, and that day's snapshot for ?as_of=."""
+def national(*, user, as_of: dt.date | None = None, on_map: maps.Map = maps.CURRENT) -> tuple:
+    """The nation's answer on a map: its row, every mark, and that day's snapshot for ?as_of=."""
     if scope_of(user).level != NATION:
         raise not_found()
     today = timezone.localdate()
     parts = {
-        "computed_at": NationalFigures.objects.filter(pk=1).values("computed_at"),
+        "computed_at": NationalFigures.objects.filter(pk=NATION_2024 if on_map is maps.OLD else NATION_2025).values(
+            "computed_at"
+        ),
         **_marks(DirtyCommune.objects.all()),
         **_common(),
     }
     if as_of:
-        parts |= _snapshots(Snapshot.objects.visible_to(user).filter(level=Level.NATION, day=as_of))
+        parts |= _snapshots(Snapshot.objects.visible_to(user).filter(level=Level.NATION, day=as_of, map=on_map.key))
     state = scalars(**parts)
     if as_of and not state["snapshots"]:
         raise not_found()
     return today, tuple(state.items())
 
 
-def provinces(*, user, as_of: dt.date | None = None, code: str | None = None) -> tuple:
-    """The provinces in scope (or the one with `code`, 404 if it is not there)."""
+def provinces(*, user, as_of: dt.date | None = None, code: str | None = None, on_map: maps.Map = maps.CURRENT) -> tuple:
+    """The provinces in scope on a map (or the one with `code`, 404 if it is not there)."""
     today = timezone.localdate()
-    units = Province.objects.current(today).visible_to(user)
+    units = Province.objects.current(map_day(on_map, today)).visible_to(user)
     if code:
         units = units.filter(code=code)
     parts = {
         "units": scalar(units, Count("id")),
         **_figures(ProvinceFigures.objects.filter(province__in=units.values("id"))),
-        **_marks(DirtyCommune.objects.filter(commune__province__in=units.values("id"))),
+        **_marks(marks_of(Commune.objects.filter(province__in=units.values("id")), on_map)),
         **_common(),
     }
     if as_of:
-        snapshots = Snapshot.objects.visible_to(user).filter(level=Level.PROVINCE, day=as_of)
+        snapshots = Snapshot.objects.visible_to(user).filter(level=Level.PROVINCE, day=as_of, map=on_map.key)
         parts |= _snapshots(snapshots.filter(province__in=units.values("id")))
     state = scalars(**parts)
     if code and not (state["snapshots"] if as_of else state["units"]):
@@ -83,26 +86,35 @@ def provinces(*, user, as_of: dt.date | None = None, code: str | None = None) ->
     return today, tuple(state.items())
 
 
-def communes(*, user, as_of: dt.date | None = None, province_code: str | None = None, code: str | None = None) -> tuple:
-    """A province's communes in scope (404 if the province is not), or the commune with `code` (404 if it is
-    not there); a commune's answer also lists its hamlets, whose every write marks it."""
+def communes(
+    *,
+    user,
+    as_of: dt.date | None = None,
+    province_code: str | None = None,
+    code: str | None = None,
+    on_map: maps.Map = maps.CURRENT,
+) -> tuple:
+    """A province's communes in scope on a map (404 if the province is not), or the commune with `code` (404
+    if it is not there); a commune's answer also lists its hamlets, whose every write marks it (on the 2024
+    map: marks a commune it went into)."""
     today = timezone.localdate()
-    units = Commune.objects.current(today).visible_to(user)
+    day = map_day(on_map, today)
+    units = Commune.objects.current(day).visible_to(user)
     parts: dict[str, QuerySet] = {}
     if province_code:
         units = units.filter(province__code=province_code)
-        province = Province.objects.current(today).visible_to(user).filter(code=province_code)
+        province = Province.objects.current(day).visible_to(user).filter(code=province_code)
         parts["province"] = scalar(province, Count("id"))
     if code:
         units = units.filter(code=code)
     parts |= {
         "units": scalar(units, Count("id")),
         **_figures(CommuneFigures.objects.filter(commune__in=units.values("id"))),
-        **_marks(DirtyCommune.objects.filter(commune__in=units.values("id"))),
+        **_marks(marks_of(units.values("id"), on_map)),
         **_common(),
     }
     if as_of:
-        snapshots = Snapshot.objects.visible_to(user).filter(level=Level.COMMUNE, day=as_of)
+        snapshots = Snapshot.objects.visible_to(user).filter(level=Level.COMMUNE, day=as_of, map=on_map.key)
         parts |= _snapshots(snapshots.filter(commune__in=units.values("id")))
     state = scalars(**parts)
     if province_code and not state["province"]:

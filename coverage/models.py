@@ -20,6 +20,9 @@ class Figures(models.Model):
     hamlet_coverage = models.FloatField(default=0)
     # Active hamlets whose old-map commune is not recorded (areas.Hamlet.old_commune).
     hamlets_old_commune_missing = models.PositiveIntegerField(default=0)
+    # Active teams that cannot be placed on the 2024 map (docs/coverage.md): on a 2025 unit, its own; on a
+    # 2024 unit, those in the 2025 communes it went into, which may belong to it.
+    teams_unattributed = models.PositiveIntegerField(default=0)
     teams_active = models.PositiveIntegerField(default=0)
     teams_commune_level = models.PositiveIntegerField(default=0)
     teams_hamlet_level = models.PositiveIntegerField(default=0)
@@ -41,7 +44,11 @@ class Figures(models.Model):
 
 
 class CommuneFiguresQuerySet(ScopedQuerySet):
-    scope_paths = {"province": "province_id", "commune": "commune_id"}
+    # As areas.Commune's: a 2024-map commune's figures are in the scope of what it became.
+    scope_paths = {
+        "province": ("province_id", "province__successor_id"),
+        "commune": ("commune_id", "commune__successor_links__new_commune_id"),
+    }
 
 
 class CommuneFigures(Figures):
@@ -60,13 +67,16 @@ class CommuneFigures(Figures):
 
 
 class ProvinceFiguresQuerySet(ScopedQuerySet):
-    scope_paths = {"province": "province_id"}
+    scope_paths = {"province": ("province_id", "province__successor_id")}
 
 
 class ProvinceFigures(Figures):
     province = models.OneToOneField("areas.Province", on_delete=models.CASCADE, primary_key=True, related_name="+")
     communes_total = models.PositiveIntegerField(default=0)
     communes_covered = models.PositiveIntegerField(default=0)
+    # The communes that are covered or may be (teams not placed on the 2024 map could be theirs); equal to
+    # communes_covered on the 2025 map.
+    communes_covered_max = models.PositiveIntegerField(default=0)
     communes_fully_covered = models.PositiveIntegerField(default=0)
     complete = models.BooleanField(default=False)
 
@@ -80,15 +90,21 @@ class NationalFiguresQuerySet(ScopedQuerySet):
     scope_paths = {}
 
 
-class NationalFigures(Figures):
-    """One row (id=1)."""
+NATION_2025 = 1
+NATION_2024 = 2
 
-    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+
+class NationalFigures(Figures):
+    """One row per map: id 1 on the 2025 map, id 2 on the 2024 map (NATION_2025, NATION_2024)."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=NATION_2025)
     communes_total = models.PositiveIntegerField(default=0)
     communes_covered = models.PositiveIntegerField(default=0)
+    communes_covered_max = models.PositiveIntegerField(default=0)
     communes_fully_covered = models.PositiveIntegerField(default=0)
     provinces_total = models.PositiveIntegerField(default=0)
     provinces_complete = models.PositiveIntegerField(default=0)
+    provinces_complete_max = models.PositiveIntegerField(default=0)
     # The first day on which these figures stop holding without any write (a new quarter, a unit valid
     # from or retired on that day): from then on the next recompute is a full one. Null: recompute fully.
     valid_until = models.DateField(null=True)
@@ -96,7 +112,11 @@ class NationalFigures(Figures):
     objects = NationalFiguresQuerySet.as_manager()
 
     class Meta:
-        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="national_figures_single_row")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(id__in=[NATION_2025, NATION_2024]), name="national_figures_per_map"
+            )
+        ]
 
     def __str__(self) -> str:
         return "figures nation"
@@ -109,13 +129,18 @@ class Level(models.TextChoices):
 
 
 class SnapshotQuerySet(ScopedQuerySet):
-    scope_paths = {"province": "province_id", "commune": "commune_id"}
+    scope_paths = {
+        "province": ("province_id", "province__successor_id"),
+        "commune": ("commune_id", "commune__successor_links__new_commune_id"),
+    }
 
 
 class Snapshot(models.Model):
     """One unit's figures at the end of a day (history, ?as_of=)."""
 
     day = models.DateField()
+    # The map the unit is on (areas.maps): codes collide between maps.
+    map = models.CharField(max_length=4, default="2025")
     level = models.CharField(max_length=8, choices=Level.choices)
     code = models.CharField(max_length=5)
     province = models.ForeignKey("areas.Province", null=True, on_delete=models.CASCADE, related_name="+")
@@ -126,7 +151,9 @@ class Snapshot(models.Model):
     objects = SnapshotQuerySet.as_manager()
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["day", "level", "code"], name="snapshot_one_per_unit_day")]
+        constraints = [
+            models.UniqueConstraint(fields=["day", "map", "level", "code"], name="snapshot_one_per_unit_day")
+        ]
         indexes = [models.Index(fields=["level", "day", "province"])]
 
     def __str__(self) -> str:

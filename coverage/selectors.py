@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from accounts.scoping import NATION, scope_of
 from activities.models import ActivityType
+from areas import maps
 from areas.models import Commune, DirtyCommune, Hamlet, Province
 from config.errors import NotFound, invalid
 from coverage.compute import (
@@ -22,20 +23,48 @@ from coverage.compute import (
     province_complete,
     quarter_of,
 )
-from coverage.models import CommuneFigures, Level, NationalFigures, ProvinceFigures, ReconcileRun, Snapshot
+from coverage.models import (
+    NATION_2024,
+    NATION_2025,
+    CommuneFigures,
+    Level,
+    NationalFigures,
+    ProvinceFigures,
+    ReconcileRun,
+    Snapshot,
+)
 from teams.models import Team, TeamStatus
 
 _COMMON = [*COUNTS, "hamlet_coverage", "quarter", *BREAKDOWNS, "computed_at"]
 COMMUNE_FIELDS = ["covered", "fully_covered", *_COMMON]
-PROVINCE_FIELDS = ["communes_total", "communes_covered", "communes_fully_covered", "complete", *_COMMON]
+PROVINCE_FIELDS = [
+    "communes_total",
+    "communes_covered",
+    "communes_covered_max",
+    "communes_fully_covered",
+    "complete",
+    *_COMMON,
+]
 NATION_FIELDS = [
     "provinces_total",
     "provinces_complete",
+    "provinces_complete_max",
     "communes_total",
     "communes_covered",
+    "communes_covered_max",
     "communes_fully_covered",
     *_COMMON,
 ]
+_BEFORE_IT_EXISTED = {
+    "hamlets_old_commune_missing": "hamlets_total",
+    "teams_unattributed": None,
+    "communes_covered_max": "communes_covered",
+    "provinces_complete_max": "provinces_complete",
+}
+_NOTHING_COVERED = {"communes_covered": 0, "communes_covered_max": 0, "communes_fully_covered": 0}
+# The 2024-map unit a waiting mark (on a 2025 commune) makes stale.
+_OLD_COMMUNE_OF_MARK = "commune__predecessor_links__old_commune_id"
+_OLD_PROVINCE_OF_MARK = "commune__predecessor_links__old_commune__province_id"
 
 
 PROVINCE_ORDERINGS = {
@@ -67,9 +96,11 @@ def not_found() -> NotFound:
 
 def _pick(values: dict, fields: list[str]) -> dict:
     picked = {name: values.get(name) for name in fields}
-    if "hamlets_old_commune_missing" in picked and picked["hamlets_old_commune_missing"] is None:
-        # A snapshot taken before hamlets recorded their old commune: none had one.
-        picked["hamlets_old_commune_missing"] = values.get("hamlets_total")
+    # A snapshot taken before a figure existed: what it was then (no hamlet recorded its old commune, and
+    # nothing was uncertain on the 2025 map).
+    for name, then in _BEFORE_IT_EXISTED.items():
+        if name in picked and picked[name] is None:
+            picked[name] = values.get(then, 0) if then else 0
     if isinstance(picked.get("computed_at"), str):  # a snapshot's JSON holds it as text: a datetime again
         picked["computed_at"] = dt.datetime.fromisoformat(picked["computed_at"])
     return picked
@@ -88,8 +119,21 @@ def _ordered(rows: list[dict], ordering: str | None) -> list[dict]:
     return sorted(rows, key=lambda r: (r[field] is None, r[field]), reverse=ordering.startswith("-"))
 
 
-def _snapshots(user, level: str, day: dt.date) -> QuerySet[Snapshot]:
-    return Snapshot.objects.visible_to(user).filter(level=level, day=day)
+def _snapshots(user, level: str, day: dt.date, on_map: maps.Map) -> QuerySet[Snapshot]:
+    return Snapshot.objects.visible_to(user).filter(level=level, day=day, map=on_map.key)
+
+
+def map_day(on_map: maps.Map, today: dt.date) -> dt.date:
+    """The day whose units make up the map: today for the map in force, the last day of an earlier one."""
+    return today if on_map is maps.CURRENT else on_map.day()
+
+
+def marks_of(communes, on_map: maps.Map) -> QuerySet[DirtyCommune]:
+    """The waiting marks that make these communes' figures stale: their own, or on the 2024 map, those of
+    the 2025 communes they went into (every write marks a 2025 commune)."""
+    if on_map is maps.CURRENT:
+        return DirtyCommune.objects.filter(commune__in=communes)
+    return DirtyCommune.objects.filter(commune__predecessor_links__old_commune__in=communes)
 
 
 def _missing(types: list[str] | None, quarter: str) -> dict:
@@ -97,31 +141,29 @@ def _missing(types: list[str] | None, quarter: str) -> dict:
     return {**empty_figures(types if types is not None else activity_type_codes(), quarter), "computed_at": None}
 
 
-def national(*, user, as_of: dt.date | None = None) -> dict:
-    """The nation's figures. Totals and completeness come from the map of today, whatever is stored.
+def national(*, user, as_of: dt.date | None = None, on_map: maps.Map = maps.CURRENT) -> dict:
+    """The nation's figures on a map. Totals and completeness come from the map (of today, for the map in
+    force), whatever is stored.
 
-    Queries: national row, current provinces with their communes counted and covered, waiting marks
+    Queries: national row, the map's provinces with their communes counted and covered, waiting marks
     (and the activity types when nothing is stored yet).
     """
     if scope_of(user).level != NATION:
         raise not_found()
+    head = {"code": "VN", "name": "Việt Nam", "map": on_map.key}
     if as_of:
-        snapshot = _snapshots(user, Level.NATION, as_of).first()
+        snapshot = _snapshots(user, Level.NATION, as_of, on_map).first()
         if snapshot is None:
             raise not_found()
-        return {"code": "VN", "name": "Việt Nam", **_pick(snapshot.figures, NATION_FIELDS), "stale": False}
+        return {**head, **_pick(snapshot.figures, NATION_FIELDS), "stale": False}
     today = timezone.localdate()
-    row = NationalFigures.objects.filter(pk=1).values().first()
+    row = NationalFigures.objects.filter(pk=NATION_2024 if on_map is maps.OLD else NATION_2025).values().first()
     stored_covered = ProvinceFigures.objects.filter(province_id=OuterRef("pk")).values("communes_covered")[:1]
-    per_province = map_provinces(today).annotate(covered=Subquery(stored_covered)).order_by()
+    per_province = map_provinces(map_day(on_map, today)).annotate(covered=Subquery(stored_covered)).order_by()
     totals, covered = {}, {}
     for province_id, communes_on_map, communes_covered in per_province.values_list("id", "communes_on_map", "covered"):
         totals[province_id], covered[province_id] = communes_on_map, communes_covered or 0
-    figures = (
-        dict(row)
-        if row
-        else _missing(None, quarter_of(today)[0]) | {"communes_covered": 0, "communes_fully_covered": 0}
-    )
+    figures = dict(row) if row else _missing(None, quarter_of(today)[0]) | _NOTHING_COVERED
     from_map = {
         "provinces_total": len(totals),
         "communes_total": sum(totals.values()),
@@ -134,11 +176,16 @@ def national(*, user, as_of: dt.date | None = None) -> dict:
         or any(row[name] != value for name, value in from_map.items())
         or DirtyCommune.objects.exists()
     )
-    return {"code": "VN", "name": "Việt Nam", **_pick(figures | from_map, NATION_FIELDS), "stale": stale}
+    return {**head, **_pick(figures | from_map, NATION_FIELDS), "stale": stale}
 
 
 def provinces(
-    *, user, as_of: dt.date | None = None, code: str | None = None, ordering: str | None = None
+    *,
+    user,
+    as_of: dt.date | None = None,
+    code: str | None = None,
+    ordering: str | None = None,
+    on_map: maps.Map = maps.CURRENT,
 ) -> list[dict]:
     """Every current province in scope with its figures, by code (or by `ordering`, one of
     PROVINCE_ORDERINGS, "-" for descending); zeros for one with nothing stored.
@@ -147,12 +194,12 @@ def provinces(
     validity (and the activity types when a province has nothing stored yet).
     """
     _check_ordering(ordering, PROVINCE_ORDERINGS)
-    return _ordered(_provinces(user=user, as_of=as_of, code=code), ordering)
+    return _ordered(_provinces(user=user, as_of=as_of, code=code, on_map=on_map), ordering)
 
 
-def _provinces(*, user, as_of: dt.date | None, code: str | None) -> list[dict]:
+def _provinces(*, user, as_of: dt.date | None, code: str | None, on_map: maps.Map) -> list[dict]:
     today = timezone.localdate()
-    units = map_provinces(today).visible_to(user)
+    units = map_provinces(map_day(on_map, today)).visible_to(user)
     if code:
         units = units.filter(code=code)
     unit_by_id = {p["id"]: p for p in units.values("id", "code", "name", "communes_on_map")}
@@ -161,10 +208,11 @@ def _provinces(*, user, as_of: dt.date | None, code: str | None) -> list[dict]:
             {
                 "code": s.code,
                 "name": unit_by_id[s.province_id]["name"],
+                "map": on_map.key,
                 **_pick(s.figures, PROVINCE_FIELDS),
                 "stale": False,
             }
-            for s in _snapshots(user, Level.PROVINCE, as_of).filter(province_id__in=list(unit_by_id))
+            for s in _snapshots(user, Level.PROVINCE, as_of, on_map).filter(province_id__in=list(unit_by_id))
         ]
         return sorted(rows, key=lambda r: r["code"])
     if not unit_by_id:
@@ -172,8 +220,8 @@ def _provinces(*, user, as_of: dt.date | None, code: str | None) -> list[dict]:
     totals = {province_id: unit["communes_on_map"] for province_id, unit in unit_by_id.items()}
     stored = {r["province_id"]: r for r in ProvinceFigures.objects.filter(province_id__in=list(unit_by_id)).values()}
     dirty = set(
-        DirtyCommune.objects.filter(commune__province_id__in=list(unit_by_id))
-        .values_list("commune__province_id", flat=True)
+        marks_of(Commune.objects.filter(province_id__in=list(unit_by_id)), on_map)
+        .values_list("commune__province_id" if on_map is maps.CURRENT else _OLD_PROVINCE_OF_MARK, flat=True)
         .distinct()
     )
     outdated = figures_outdated(today, check_map=False)
@@ -182,11 +230,12 @@ def _provinces(*, user, as_of: dt.date | None, code: str | None) -> list[dict]:
     rows = []
     for province_id, unit in unit_by_id.items():
         row = stored.get(province_id)
-        figures = dict(row) if row else _missing(types, quarter) | {"communes_covered": 0, "communes_fully_covered": 0}
+        figures = dict(row) if row else _missing(types, quarter) | _NOTHING_COVERED
         figures["communes_total"] = totals[province_id]
         figures["complete"] = province_complete(figures["communes_covered"], totals[province_id])
         stale = row is None or outdated or province_id in dirty or row["communes_total"] != totals[province_id]
-        rows.append({"code": unit["code"], "name": unit["name"], **_pick(figures, PROVINCE_FIELDS), "stale": stale})
+        head = {"code": unit["code"], "name": unit["name"], "map": on_map.key}
+        rows.append({**head, **_pick(figures, PROVINCE_FIELDS), "stale": stale})
     return sorted(rows, key=lambda r: r["code"])
 
 
@@ -198,6 +247,7 @@ def province_communes(
     covered: bool | None = None,
     fully_covered: bool | None = None,
     ordering: str | None = None,
+    on_map: maps.Map = maps.CURRENT,
 ) -> list[dict]:
     """A current province's communes in scope with their figures, by code (or by `ordering`, one of
     COMMUNE_ORDERINGS), optionally only those (not) covered or (not) fully covered; 404 when the
@@ -205,10 +255,11 @@ def province_communes(
 
     Queries: the province in scope, then those of `communes`.
     """
-    if not Province.objects.current().visible_to(user).filter(code=province_code).exists():
+    day = map_day(on_map, timezone.localdate())
+    if not Province.objects.current(day).visible_to(user).filter(code=province_code).exists():
         raise not_found()
     _check_ordering(ordering, COMMUNE_ORDERINGS)
-    rows = communes(user=user, province_code=province_code, as_of=as_of)
+    rows = communes(user=user, province_code=province_code, as_of=as_of, on_map=on_map)
     for name, wanted in (("covered", covered), ("fully_covered", fully_covered)):
         if wanted is not None:
             rows = [r for r in rows if r[name] == wanted]
@@ -216,7 +267,12 @@ def province_communes(
 
 
 def communes(
-    *, user, province_code: str | None = None, as_of: dt.date | None = None, code: str | None = None
+    *,
+    user,
+    province_code: str | None = None,
+    as_of: dt.date | None = None,
+    code: str | None = None,
+    on_map: maps.Map = maps.CURRENT,
 ) -> list[dict]:
     """Current communes in scope (optionally of one province) with their figures, by code; zeros for one
     with nothing stored.
@@ -225,7 +281,7 @@ def communes(
     (and the activity types when a commune has nothing stored yet).
     """
     today = timezone.localdate()
-    units = Commune.objects.current(today).visible_to(user).select_related("province")
+    units = Commune.objects.current(map_day(on_map, today)).visible_to(user).select_related("province")
     if province_code:
         units = units.filter(province__code=province_code)
     if code:
@@ -234,11 +290,12 @@ def communes(
     if not unit_by_id:
         return []
     if as_of:
-        qs = _snapshots(user, Level.COMMUNE, as_of).filter(commune_id__in=list(unit_by_id))
+        qs = _snapshots(user, Level.COMMUNE, as_of, on_map).filter(commune_id__in=list(unit_by_id))
         found = [(s.commune_id, s.figures, False) for s in qs]
     else:
         stored = {r["commune_id"]: r for r in CommuneFigures.objects.filter(commune_id__in=list(unit_by_id)).values()}
-        dirty = set(DirtyCommune.objects.filter(commune_id__in=list(unit_by_id)).values_list("commune_id", flat=True))
+        marks = marks_of(list(unit_by_id), on_map)
+        dirty = set(marks.values_list("commune_id" if on_map is maps.CURRENT else _OLD_COMMUNE_OF_MARK, flat=True))
         outdated = figures_outdated(today, check_map=False)
         types = None if len(stored) == len(unit_by_id) else activity_type_codes()
         quarter = quarter_of(today)[0]
@@ -257,6 +314,7 @@ def communes(
             "name": unit_by_id[commune_id].name,
             "kind": unit_by_id[commune_id].kind,
             "province": unit_by_id[commune_id].province.code,
+            "map": on_map.key,
             **_pick(figures, COMMUNE_FIELDS),
             "stale": is_stale,
         }
@@ -265,14 +323,17 @@ def communes(
     return sorted(result, key=lambda r: r["code"])
 
 
-def commune_hamlets(*, user, commune_code: str) -> list[dict]:
-    """The commune's active hamlets and whether each has an active team (live, not from the figures)."""
-    commune = Commune.objects.current().visible_to(user).filter(code=commune_code).first()
+def commune_hamlets(*, user, commune_code: str, on_map: maps.Map = maps.CURRENT) -> list[dict]:
+    """The commune's active hamlets and whether each has an active team (live, not from the figures); on the
+    2024 map, the hamlets recorded in that old commune."""
+    day = map_day(on_map, timezone.localdate())
+    commune = Commune.objects.current(day).visible_to(user).filter(code=commune_code).first()
     if commune is None:
         raise not_found()
     active_team = Team.objects.filter(hamlet=OuterRef("pk"), status=TeamStatus.ACTIVE)
+    where = {"commune": commune} if on_map is maps.CURRENT else {"old_commune": commune}
     hamlets = (
-        Hamlet.objects.filter(commune=commune, active=True)
+        Hamlet.objects.filter(active=True, **where)
         .annotate(covered=Exists(active_team))
         .order_by("name_key", "id")
         .values("id", "name", "kind", "covered")

@@ -12,11 +12,21 @@ from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from areas import maps
 from areas.changes import RECOMPUTE_TASK
-from areas.models import Commune, DirtyCommune, Province
+from areas.models import Commune, CommuneLink, DirtyCommune, Province
 from config.celery import app, enqueue
 from coverage import compute
-from coverage.models import CommuneFigures, Level, NationalFigures, ProvinceFigures, ReconcileRun, Snapshot
+from coverage.models import (
+    NATION_2024,
+    NATION_2025,
+    CommuneFigures,
+    Level,
+    NationalFigures,
+    ProvinceFigures,
+    ReconcileRun,
+    Snapshot,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +39,7 @@ _PROVINCE_COLUMNS = [
     "province_id",
     "communes_total",
     "communes_covered",
+    "communes_covered_max",
     "communes_fully_covered",
     "complete",
     *_FIGURE_FIELDS,
@@ -39,9 +50,11 @@ _NATION_COLUMNS = [
     "valid_until",
     "communes_total",
     "communes_covered",
+    "communes_covered_max",
     "communes_fully_covered",
     "provinces_total",
     "provinces_complete",
+    "provinces_complete_max",
     *_FIGURE_FIELDS,
     "computed_at",
 ]
@@ -96,15 +109,17 @@ def _store_communes(figures: dict[int, dict], now) -> None:
     _upsert(CommuneFigures, _COMMUNE_COLUMNS, "commune_id", rows)
 
 
-def _roll_up(province_ids, now, today: dt.date, types: list[str]) -> int:
-    """Recompute these provinces (every current one when None) from their stored commune figures, then the
-    nation from every province.
+def _roll_up(province_ids, now, today: dt.date, types: list[str], on_map: maps.Map = maps.CURRENT) -> int:
+    """Recompute these provinces (every one of the map when None) from their stored commune figures, then the
+    nation from every province of the map.
 
-    Totals come from the map on `today`: a current province with no stored figures yet is rolled up
-    too, so the nation always counts every current province and commune. Returns the provinces written.
+    Totals come from the map (on `today` for the current one): a province with no stored figures yet is
+    rolled up too, so the nation always counts every province and commune of the map. Returns the
+    provinces written.
     """
     quarter, _ = compute.quarter_of(today)
-    totals = compute.map_totals(today)
+    day = today if on_map is maps.CURRENT else on_map.day()
+    totals = compute.map_totals(day)
     if province_ids is None:
         targets = set(totals)
     else:
@@ -112,10 +127,15 @@ def _roll_up(province_ids, now, today: dt.date, types: list[str]) -> int:
         targets = (set(province_ids) | (totals.keys() - set(stored))) & totals.keys()
     commune_rows = list(
         CommuneFigures.objects.filter(
-            province_id__in=targets, commune_id__in=Commune.objects.current(today).values("id")
+            province_id__in=targets, commune_id__in=Commune.objects.current(day).values("id")
         ).values()
     )
-    provinces = compute.roll_up_provinces(commune_rows, {p: totals[p] for p in targets}, quarter, types)
+    unplaced = nation_unplaced = None
+    if on_map is maps.OLD:
+        unplaced, nation_unplaced = compute.unplaced_on_2024(targets)
+    provinces = compute.roll_up_provinces(
+        commune_rows, {p: totals[p] for p in targets}, quarter, types, unplaced=unplaced
+    )
     _upsert(
         ProvinceFigures,
         _PROVINCE_COLUMNS,
@@ -123,9 +143,10 @@ def _roll_up(province_ids, now, today: dt.date, types: list[str]) -> int:
         [{"province_id": pid, **values, "computed_at": now} for pid, values in provinces.items()],
     )
     province_rows = list(ProvinceFigures.objects.filter(province_id__in=list(totals)).values())
-    nation = compute.roll_up_nation(province_rows, quarter, types)
+    nation = compute.roll_up_nation(province_rows, quarter, types, unplaced=nation_unplaced)
     nation["valid_until"] = compute.valid_until(today)
-    _upsert(NationalFigures, _NATION_COLUMNS, "id", [{"id": 1, **nation, "computed_at": now}])
+    pk = NATION_2024 if on_map is maps.OLD else NATION_2025
+    _upsert(NationalFigures, _NATION_COLUMNS, "id", [{"id": pk, **nation, "computed_at": now}])
     return len(provinces)
 
 
@@ -162,7 +183,25 @@ def recompute(*, commune_ids=None, today: dt.date | None = None) -> RecomputeRes
     figures = compute.compute_communes(commune_ids, today=today, type_codes=types)
     _store_communes(figures, now)
     written = _roll_up(province_ids, now, today, types)
+    _recompute_2024_map(commune_ids, now, today, types)
     return RecomputeResult(communes=len(figures), provinces=written)
+
+
+def _recompute_2024_map(commune_ids, now, today: dt.date, types: list[str]) -> None:
+    """The 2024 map's figures after the 2025 map's: the old communes these 2025 communes (all when None) were
+    made of, their provinces and the nation. Nothing when the old map is not loaded."""
+    old_ids = None
+    if commune_ids is not None:
+        old_ids = set(
+            CommuneLink.objects.filter(new_commune_id__in=list(commune_ids)).values_list("old_commune_id", flat=True)
+        )
+        if not old_ids:
+            return
+    figures = compute.compute_old_communes(old_ids, today=today, type_codes=types)
+    if not figures:
+        return
+    _store_communes(figures, now)
+    _roll_up(None if old_ids is None else {f["province_id"] for f in figures.values()}, now, today, types, maps.OLD)
 
 
 def _recompute_all_locked(*, province_code: str | None = None) -> RecomputeResult:
@@ -256,6 +295,7 @@ _COMPARED = {
         "quarter",
         "communes_total",
         "communes_covered",
+        "communes_covered_max",
         "communes_fully_covered",
         "complete",
     ],
@@ -266,24 +306,30 @@ _COMPARED = {
         "quarter",
         "communes_total",
         "communes_covered",
+        "communes_covered_max",
         "communes_fully_covered",
         "provinces_total",
         "provinces_complete",
+        "provinces_complete_max",
     ],
 }
 _LEVEL_OF = {CommuneFigures: Level.COMMUNE, ProvinceFigures: Level.PROVINCE, NationalFigures: Level.NATION}
 
 
 def _current_figures(today: dt.date) -> dict:
-    """{(level, unit code): {field: value}} of the stored figures of every current unit."""
-    communes = dict(Commune.objects.current(today).values_list("id", "code"))
-    provinces = dict(Province.objects.current(today).values_list("id", "code"))
+    """{(map, level, unit code): {field: value}} of the stored figures of every unit of both maps."""
+    communes, provinces = {}, {}
+    for on_map, day in ((maps.CURRENT, today), (maps.OLD, maps.OLD.day())):
+        communes |= {pk: (on_map.key, code) for pk, code in Commune.objects.current(day).values_list("id", "code")}
+        provinces |= {pk: (on_map.key, code) for pk, code in Province.objects.current(day).values_list("id", "code")}
+    nations = {NATION_2025: (maps.CURRENT.key, "VN"), NATION_2024: (maps.OLD.key, "VN")}
     found: dict = {}
     for model, fields in _COMPARED.items():
         key = model._meta.pk.attname
-        codes = {CommuneFigures: communes, ProvinceFigures: provinces, NationalFigures: {1: "VN"}}[model]
+        codes = {CommuneFigures: communes, ProvinceFigures: provinces, NationalFigures: nations}[model]
         for row in model.objects.filter(**{f"{key}__in": list(codes)}).values(key, *fields):
-            found[(_LEVEL_OF[model], codes[row[key]])] = {name: row[name] for name in fields}
+            on_map, code = codes[row[key]]
+            found[(on_map, _LEVEL_OF[model], code)] = {name: row[name] for name in fields}
     return found
 
 
@@ -304,14 +350,15 @@ def reconcile() -> ReconcileRun:
         result = _recompute_all_locked()
         fresh = _current_figures(today)
         differences, examples = 0, []
-        for (level, code), figures in sorted(fresh.items()):
-            old = incremental.get((level, code), {})
+        for (on_map, level, code), figures in sorted(fresh.items()):
+            old = incremental.get((on_map, level, code), {})
             for name, value in figures.items():
                 if old.get(name) != value:
                     differences += 1
                     if len(examples) < 50:
                         examples.append(
                             {
+                                "map": on_map,
                                 "level": level,
                                 "code": code,
                                 "field": name,
@@ -334,16 +381,24 @@ def reconcile() -> ReconcileRun:
 
 
 def snapshot_take(*, day: dt.date | None = None) -> int:
-    """Copy every unit's current figures into that day's snapshot (replacing an earlier copy of the day)."""
+    """Copy every unit's current figures, on both maps, into that day's snapshot (replacing an earlier copy
+    of the day). Each row names its map: codes collide between the maps."""
     day = day or timezone.localdate()
     now = timezone.now()
-    commune_codes = dict(Commune.objects.values_list("id", "code"))
-    province_codes = dict(Province.objects.values_list("id", "code"))
+    communes = {
+        pk: (code, maps.map_of_start(start))
+        for pk, code, start in Commune.objects.values_list("id", "code", "valid_from")
+    }
+    provinces = {
+        pk: (code, maps.map_of_start(start))
+        for pk, code, start in Province.objects.values_list("id", "code", "valid_from")
+    }
     snapshots = [
         Snapshot(
             day=day,
+            map=communes[f["commune_id"]][1],
             level=Level.COMMUNE,
-            code=commune_codes[f["commune_id"]],
+            code=communes[f["commune_id"]][0],
             province_id=f["province_id"],
             commune_id=f["commune_id"],
             figures=_plain(f),
@@ -354,8 +409,9 @@ def snapshot_take(*, day: dt.date | None = None) -> int:
     snapshots += [
         Snapshot(
             day=day,
+            map=provinces[f["province_id"]][1],
             level=Level.PROVINCE,
-            code=province_codes[f["province_id"]],
+            code=provinces[f["province_id"]][0],
             province_id=f["province_id"],
             figures=_plain(f),
             taken_at=now,
@@ -363,7 +419,14 @@ def snapshot_take(*, day: dt.date | None = None) -> int:
         for f in ProvinceFigures.objects.values()
     ]
     snapshots += [
-        Snapshot(day=day, level=Level.NATION, code="VN", figures=_plain(f), taken_at=now)
+        Snapshot(
+            day=day,
+            map=maps.OLD.key if f["id"] == NATION_2024 else maps.CURRENT.key,
+            level=Level.NATION,
+            code="VN",
+            figures=_plain(f),
+            taken_at=now,
+        )
         for f in NationalFigures.objects.values()
     ]
     with transaction.atomic():

@@ -14,8 +14,8 @@ from collections import Counter, defaultdict
 from django.conf import settings
 
 from activities.models import Activity, ActivityType
-from areas.models import Commune, Hamlet, Province
-from coverage.models import CommuneFigures, NationalFigures, ProvinceFigures
+from areas.models import Commune, CommuneLink, Hamlet, Province
+from coverage.models import NATION_2025, CommuneFigures, NationalFigures, ProvinceFigures
 from members.models import Background, Member, MemberRole
 from teams.models import SizePolicy, SizeStatus, Team, TeamStatus
 
@@ -31,6 +31,7 @@ UNIT_SUMS = (
     "activities_quarter",
     "people_helped_quarter",
     "hamlets_old_commune_missing",
+    "teams_unattributed",
 )
 UNIT_BREAKDOWNS = (
     "teams_by_size_status",
@@ -89,9 +90,16 @@ def expected_figures(today: dt.date) -> dict[tuple[str, str], dict]:
     size = Counter(m.team_id for m in members)
     teams = list(Team.objects.filter(status=TeamStatus.ACTIVE))
     hamlets_with_team = {t.hamlet_id for t in teams if t.hamlet_id}
+    hamlets = list(Hamlet.objects.filter(active=True))
+    old_commune_of_hamlet = {h.id: h.old_commune_id for h in Hamlet.objects.all()}
+    made_of = Counter(CommuneLink.objects.values_list("new_commune_id", flat=True))
 
     per_commune: dict[int, dict] = defaultdict(lambda: _zero(types))
-    for hamlet in Hamlet.objects.filter(active=True):
+    for team in teams:
+        placed = old_commune_of_hamlet[team.hamlet_id] if team.hamlet_id else team.old_commune_id
+        # Not placed on the 2024 map: no old commune recorded, in a commune made of several (or none).
+        per_commune[team.commune_id]["teams_unattributed"] += placed is None and made_of[team.commune_id] != 1
+    for hamlet in hamlets:
         per_commune[hamlet.commune_id]["hamlets_total"] += 1
         per_commune[hamlet.commune_id]["hamlets_covered"] += hamlet.id in hamlets_with_team
         per_commune[hamlet.commune_id]["hamlets_old_commune_missing"] += hamlet.old_commune_id is None
@@ -142,6 +150,7 @@ def expected_figures(today: dt.date) -> dict[tuple[str, str], dict]:
             total["communes_fully_covered"] += fully
         complete = total["communes_total"] > 0 and total["communes_covered"] == total["communes_total"]
         expected[("province", province.code)] = total | {
+            "communes_covered_max": total["communes_covered"],  # nothing is uncertain on the current map
             "complete": complete,
             "hamlet_coverage": _ratio(total),
             "quarter": label,
@@ -150,7 +159,12 @@ def expected_figures(today: dt.date) -> dict[tuple[str, str], dict]:
         for name in ("communes_total", "communes_covered", "communes_fully_covered"):
             nation[name] += total[name]
         nation["provinces_complete"] += complete
-    expected[("nation", "VN")] = nation | {"hamlet_coverage": _ratio(nation), "quarter": label}
+    expected[("nation", "VN")] = nation | {
+        "hamlet_coverage": _ratio(nation),
+        "quarter": label,
+        "communes_covered_max": nation["communes_covered"],
+        "provinces_complete_max": nation["provinces_complete"],
+    }
     return expected
 
 
@@ -163,7 +177,7 @@ def stored_figures(today: dt.date) -> dict[tuple[str, str], dict]:
         stored[("commune", communes[row["commune_id"]])] = row
     for row in ProvinceFigures.objects.filter(province_id__in=list(provinces)).values():
         stored[("province", provinces[row["province_id"]])] = row
-    for row in NationalFigures.objects.values():
+    for row in NationalFigures.objects.filter(pk=NATION_2025).values():
         stored[("nation", "VN")] = row
     return stored
 

@@ -4,6 +4,7 @@ path (what the worker runs) then stores figures equal to an independent full com
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from io import StringIO
 
@@ -13,7 +14,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from areas.models import Commune, DirtyCommune, Hamlet
+from areas.models import MAP_2025, Commune, DirtyCommune, Hamlet
 from coverage import services
 from coverage.models import CommuneFigures
 from members.registry_import import COLUMNS
@@ -159,4 +160,7 @@ def test_generate_demo_reset_marks_the_communes_it_empties(real_map_with_figures
 def test_load_areas_again_changes_nothing_and_marks_nothing(real_map_with_figures):
     call_command("load_areas", stdout=StringIO(), stderr=StringIO())
     assert not DirtyCommune.objects.exists()
-    assert Commune.objects.current().count() == CommuneFigures.objects.count()
+    # Every commune of both maps has figures (the 2024 map's are computed beside the 2025 map's).
+    old_day = MAP_2025 - dt.timedelta(days=1)
+    on_maps = Commune.objects.current().count() + Commune.objects.current(old_day).count()
+    assert on_maps == CommuneFigures.objects.count() == 3321 + 10040

@@ -98,7 +98,7 @@ def test_three_teams_recomputed_incrementally_on_a_fresh_map_count_every_provinc
         3,
         3,
     )
-    stored = NationalFigures.objects.get()
+    stored = NationalFigures.objects.get(pk=1)
     assert (stored.provinces_total, stored.communes_total, stored.provinces_complete) == (
         fresh_map["provinces"],
         fresh_map["communes"],

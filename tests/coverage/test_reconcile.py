@@ -83,11 +83,13 @@ def test_reconcile_query_count(world, django_assert_num_queries):
     services.recompute_all()
     CommuneFigures.objects.filter(commune=world.a1).update(members_active=40)
     # 1. savepoint; 2. advisory lock; 3. the national figures' validity; 4. the marks (none); then the stored
-    # figures: 5. current communes; 6. current provinces; 7-9. commune, province and national figures; the full
-    # recompute: 10. max outbox id; 11. activity types; 12. communes; 13. hamlets; 14. teams; 15. members;
-    # 16. activities; 17. commune upsert; 18. current provinces with their communes counted; 19. commune figures;
-    # 20. province upsert; 21. province figures; 22-23. next validity bound of provinces, of communes;
-    # 24. national upsert; the figures again: 25-29 as 5-9; 30. the reconcile run; 31. release.
-    with django_assert_num_queries(31):
+    # figures of both maps: 5-6. current communes, 2024-map communes; 7-8. current provinces, 2024-map
+    # provinces; 9-11. commune, province and national figures; the full recompute: 12. max outbox id;
+    # 13. activity types; 14. communes; 15. hamlets; 16. communes made of one old commune; 17. teams;
+    # 18. members; 19. activities; 20. commune upsert; 21. current provinces with their communes counted;
+    # 22. commune figures; 23. province upsert; 24. province figures; 25-26. next validity bound of provinces,
+    # of communes; 27. national upsert; 28. the 2024 map's communes (none in this world); the figures again:
+    # 29-35 as 5-11; 36. the reconcile run; 37. release.
+    with django_assert_num_queries(37):
         run = services.reconcile()
     assert run.differences == 1 and run.examples[0]["field"] == "members_active"

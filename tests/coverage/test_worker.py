@@ -60,7 +60,7 @@ def headline(world, commune) -> dict:
     new = CommuneFigures.objects.get(commune=commune)
     a1 = CommuneFigures.objects.get(commune=world.a1)
     province = ProvinceFigures.objects.get(province=world.a)
-    nation = NationalFigures.objects.get()
+    nation = NationalFigures.objects.get(pk=1)
     return {
         "commune_covered": new.covered,
         "commune_teams": new.teams_active,
