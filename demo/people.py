@@ -72,8 +72,9 @@ _NETWORKS = (
 class People:
     """Draws members; phones and citizen ids come from sequences through a seeded bijection, so they never collide."""
 
-    def __init__(self, rng: random.Random):
+    def __init__(self, rng: random.Random, last_join: dt.date = _LAST_JOIN):
         self.rng = rng
+        self.last_join = last_join
         self.phones = 0
         self.national_ids = 0
         self.phone_step = _unit_mod_10(rng, 10**7)
@@ -119,7 +120,7 @@ class People:
             role=role,
             background=background,
             gender=gender,
-            joined_on=min(joined, _LAST_JOIN),
+            joined_on=min(joined, self.last_join),
         )
 
 

@@ -13,14 +13,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from django.db.models import F
 from django.utils.translation import gettext as _
 
-from areas.models import Commune, CommuneKind, HamletKind, Province
+from areas import maps
+from areas.models import Commune, CommuneKind, CommuneLink, HamletKind, Province
 from config.errors import DomainError, invalid
 
 # The ministry's report for Q1/2024.
 NATIONAL_TEAMS = 81_415
 NATIONAL_MEMBERS = 400_000
+# On the 2024 map, the figures as of Q1/2024: "nearly 400,000" members.
+NATIONAL_MEMBERS_2024 = 396_000
 
 DEFAULT_PROVINCE = "01"
 # The commune of the demo commune officer (seed_demo): never left uncovered, so that login always sees teams.
@@ -87,6 +91,13 @@ _RURAL_KINDS = {
 # Khmer sóc sit among the ấp of Mekong communes.
 _SOC_AMONG_AP = 0.15
 _HAMLETS_PER_COMMUNE = {CommuneKind.WARD: (15, 45), CommuneKind.COMMUNE: (12, 41), CommuneKind.SPECIAL_ZONE: (2, 12)}
+# The 2024 map had three times as many communes, each about a third the size.
+_HAMLETS_PER_OLD_COMMUNE = {
+    CommuneKind.WARD: (5, 15),
+    CommuneKind.TOWNSHIP: (5, 15),
+    CommuneKind.COMMUNE: (4, 14),
+    CommuneKind.ISLAND_DISTRICT: (2, 6),
+}
 
 _THON_WORDS = (
     "Đông", "Tây", "Nam", "Bắc", "Trung", "Thượng", "Hạ", "Đoài", "An Lạc", "Phú Mỹ", "Tân Lập", "Hòa Bình",
@@ -186,6 +197,7 @@ class DemoPlan:
     seed: int
     communes: list[_CommunePlan]
     rng: random.Random = field(repr=False)
+    on_map: maps.Map = maps.CURRENT
 
     def summary(self) -> DemoSummary:
         sizes = [size for plan in self.communes for size in plan.team_sizes()]
@@ -209,11 +221,13 @@ class DemoPlan:
         )
 
 
-def demo_communes(*, scale: str, province_code: str | None = None):
-    """The current communes a scale covers, ordered by code (the order the generator draws them in)."""
-    communes = Commune.objects.current().select_related("province").order_by("code")
+def demo_communes(*, scale: str, province_code: str | None = None, on_map: maps.Map = maps.CURRENT):
+    """The communes of the map a scale covers, ordered by code (the order the generator draws them in)."""
+    communes = Commune.objects.current(on_map.day()).select_related("province").order_by("code")
     if not communes.exists():
         raise DomainError(_("The map is empty: run `manage.py load_areas` first."), code="no_map")
+    if scale == Scale.COMMUNE and on_map is not maps.CURRENT:
+        raise invalid(map=_("The 2024 map has the province and national scales."))
     if scale == Scale.COMMUNE:
         if province_code is not None:
             raise invalid(province=_("--province goes with the province scale."))
@@ -226,7 +240,7 @@ def demo_communes(*, scale: str, province_code: str | None = None):
         return communes
     if scale == Scale.PROVINCE:
         code = province_code or DEFAULT_PROVINCE
-        if not Province.objects.current().filter(code=code).exists():
+        if not Province.objects.current(on_map.day()).filter(code=code).exists():
             raise invalid(province=_("No province with code %(code)s.") % {"code": code})
         return communes.filter(province__code=code)
     if scale == Scale.NATIONAL:
@@ -243,19 +257,38 @@ def demo_plan(
     province_code: str | None = None,
     uncovered_communes: float = DEFAULT_UNCOVERED_COMMUNES,
     incomplete_provinces: int = DEFAULT_INCOMPLETE_PROVINCES,
+    on_map: maps.Map = maps.CURRENT,
 ) -> DemoPlan:
-    """Decide hamlets, coverage and team sizes for a scale and seed, without writing anything."""
+    """Decide hamlets, coverage and team sizes for a scale and seed on a map, without writing anything.
+
+    On the 2024 map a commune-level team goes only to an old commune whose code its default successor kept
+    (at most one per 2025 commune, which has one commune-level team), so that the registry can be carried
+    through the crosswalk; the members come to NATIONAL_MEMBERS_2024 at the national scale.
+    """
     if not 0 <= uncovered_communes < 1:
         raise invalid(uncovered_communes=_("The share of uncovered communes must be at least 0 and below 1."))
     if incomplete_provinces < 0:
         raise invalid(incomplete_provinces=_("The number of incomplete provinces may not be negative."))
-    communes = list(demo_communes(scale=scale, province_code=province_code))
+    communes = list(demo_communes(scale=scale, province_code=province_code, on_map=on_map))
     rng = random.Random(seed)
     uncovered = _pick_uncovered(rng, communes, uncovered_communes, incomplete_provinces)
-    plans = [_plan_commune(rng, commune, covered=commune.code not in uncovered) for commune in communes]
+    kept_code = _codes_kept(communes) if on_map is maps.OLD else None
+    plans = [
+        _plan_commune(rng, commune, covered=commune.code not in uncovered, kept_code=kept_code) for commune in communes
+    ]
     _place_hamlet_teams(rng, plans, national=scale == Scale.NATIONAL)
-    _size_teams(rng, plans)
-    return DemoPlan(scale=str(scale), seed=seed, communes=plans, rng=rng)
+    members = NATIONAL_MEMBERS_2024 if on_map is maps.OLD else NATIONAL_MEMBERS
+    _size_teams(rng, plans, members)
+    return DemoPlan(scale=str(scale), seed=seed, communes=plans, rng=rng, on_map=on_map)
+
+
+def _codes_kept(communes: list[Commune]) -> set[int]:
+    """The old communes whose default successor kept their code (one per 2025 commune, but the islands)."""
+    return set(
+        CommuneLink.objects.filter(
+            old_commune__in=[c.pk for c in communes], is_default=True, new_commune__code=F("old_commune__code")
+        ).values_list("old_commune_id", flat=True)
+    )
 
 
 def _pick_uncovered(rng: random.Random, communes: list[Commune], share: float, incomplete: int) -> set[str]:
@@ -279,13 +312,14 @@ def _pick_uncovered(rng: random.Random, communes: list[Commune], share: float, i
     return first | set(rng.sample(rest, wanted - len(first)))
 
 
-def _plan_commune(rng: random.Random, commune: Commune, *, covered: bool) -> _CommunePlan:
+def _plan_commune(rng: random.Random, commune: Commune, *, covered: bool, kept_code: set[int] | None) -> _CommunePlan:
     region = _REGION_OF.get(commune.province.code, "red_river")
     if commune.kind == CommuneKind.WARD:
         kind = _WARD_KINDS.get(region, _WARD_DEFAULT).pick(rng)
     else:
         kind = _RURAL_KINDS[region].pick(rng)
-    low, high = _HAMLETS_PER_COMMUNE.get(commune.kind, _HAMLETS_PER_COMMUNE[CommuneKind.COMMUNE])
+    per_commune = _HAMLETS_PER_COMMUNE if kept_code is None else _HAMLETS_PER_OLD_COMMUNE
+    low, high = per_commune.get(commune.kind, per_commune[CommuneKind.COMMUNE])
     count = rng.randint(low, high)
     numbers: dict[str, itertools.count] = {}
     words: dict[str, list[str]] = {}
@@ -300,7 +334,7 @@ def _plan_commune(rng: random.Random, commune: Commune, *, covered: bool) -> _Co
         else:
             name = f"{label} {next(numbers.setdefault(hamlet_kind, itertools.count(1)))}"
         hamlets.append(_HamletPlan(name=name, kind=hamlet_kind))
-    has_commune_team = rng.random() < COMMUNE_TEAM_SHARE
+    has_commune_team = rng.random() < COMMUNE_TEAM_SHARE and (kept_code is None or commune.pk in kept_code)
     # A covered commune needs a team somewhere; with no hamlets it can only be at commune level.
     commune_team = covered and (has_commune_team or not hamlets)
     return _CommunePlan(commune=commune, hamlets=hamlets, covered=covered, team_size=-1 if commune_team else 0)
@@ -333,7 +367,7 @@ def _place_hamlet_teams(rng: random.Random, plans: list[_CommunePlan], *, nation
         hamlet.team_size = -1
 
 
-def _size_teams(rng: random.Random, plans: list[_CommunePlan]) -> None:
+def _size_teams(rng: random.Random, plans: list[_CommunePlan], national_members: int = NATIONAL_MEMBERS) -> None:
     """Draw each team's size, then nudge random teams by one until the total is the national mean times the teams."""
     slots: list[tuple[object, Weighted]] = []
     for plan in plans:
@@ -341,7 +375,7 @@ def _size_teams(rng: random.Random, plans: list[_CommunePlan]) -> None:
             slots.append((plan, _COMMUNE_TEAM_SIZE))
         slots += [(hamlet, _HAMLET_TEAM_SIZE) for hamlet in plan.hamlets if hamlet.team_size]
     sizes = [weights.pick(rng) for _slot, weights in slots]
-    diff = round(len(sizes) * NATIONAL_MEMBERS / NATIONAL_TEAMS) - sum(sizes)
+    diff = round(len(sizes) * national_members / NATIONAL_TEAMS) - sum(sizes)
     step, bound = (1, _TEAM_SIZES[-1]) if diff > 0 else (-1, _TEAM_SIZES[0])
     while diff:
         i = rng.randrange(len(sizes))

@@ -16,10 +16,12 @@ from accounts.scoping import Role
 from accounts.services import account_upsert
 from activities.models import Activity
 from activities.services import CREATED, activities_sync, normalize
+from areas import maps
 from areas.changes import communes_changed
-from areas.models import Hamlet
+from areas.models import CommuneLink, Hamlet
 from areas.selectors import units_by_code
 from config.errors import Conflict, DomainError
+from coverage.services import recompute_all, snapshot_take
 from demo.leader import (
     DEMO_ACCOUNTS,
     DEMO_OFFICER,
@@ -50,8 +52,15 @@ def demo_generate(
     incomplete_provinces: int = DEFAULT_INCOMPLETE_PROVINCES,
     reset: bool = False,
     progress: Callable[[int], None] | None = None,
+    on_map: maps.Map = maps.CURRENT,
+    as_of: dt.date | None = None,
 ) -> DemoSummary:
-    """Create demo hamlets, teams and members on the real communes; reset replaces the registry first."""
+    """Create demo hamlets, teams and members on the real communes; reset replaces the registry first.
+
+    on_map=maps.OLD plans the registry on the 2024 map and carries it to the 2025 communes through the
+    crosswalk, each hamlet and commune-level team keeping its old commune. as_of dates the registry up to
+    that day, recomputes the figures of both maps and keeps them as that day's snapshot (?as_of=).
+    """
     if not reset and (Team.objects.exists() or Member.objects.exists() or Hamlet.objects.exists()):
         raise Conflict(
             _("The database already has hamlets, teams or members; use --reset to replace them."),
@@ -63,13 +72,19 @@ def demo_generate(
         province_code=province_code,
         uncovered_communes=uncovered_communes,
         incomplete_provinces=incomplete_provinces,
+        on_map=on_map,
     )
     touched = {p.commune.pk for p in plan.communes}
+    if on_map is maps.OLD:  # the rows land on the 2025 communes these went into
+        touched = set(CommuneLink.objects.filter(old_commune__in=touched).values_list("new_commune_id", flat=True))
     if reset:
         touched |= registry_commune_ids()
         registry_delete()
-    plan_write(plan, progress)
+    plan_write(plan, progress, as_of=as_of)
     communes_changed(touched)
+    if as_of is not None:
+        recompute_all()
+        snapshot_take(day=as_of)
     return plan.summary()
 
 
