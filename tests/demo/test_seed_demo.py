@@ -86,13 +86,13 @@ def test_the_demo_team_leader_is_written_by_the_owners_and_logs_in_with_the_prin
 def test_the_leaders_writes_mark_the_commune_and_its_figures_count_them(areas):
     call_command("generate_demo", scale="commune", seed=1, stdout=StringIO(), stderr=StringIO())
     recompute_dirty()
-    before = CommuneFigures.objects.get(commune__code=DEMO_COMMUNE)
+    before = CommuneFigures.objects.get(commune__code=DEMO_COMMUNE, commune__valid_to__isnull=True)
     assert not DirtyCommune.objects.exists()
 
     seed()  # the registry has data: only the logins and the demo team leader are written
     assert DirtyCommune.objects.filter(commune__code=DEMO_COMMUNE).exists()
     recompute_dirty()
-    after = CommuneFigures.objects.get(commune__code=DEMO_COMMUNE)
+    after = CommuneFigures.objects.get(commune__code=DEMO_COMMUNE, commune__valid_to__isnull=True)
     assert (after.teams_active, after.hamlets_covered) == (before.teams_active + 1, before.hamlets_covered + 1)
     assert after.members_active == before.members_active + len(LEADER_TEAM_MEMBERS)
     assert after.members_by_role["leader"] == before.members_by_role["leader"] + 1
