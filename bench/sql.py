@@ -27,12 +27,18 @@ hamlets AS (
     GROUP BY h.commune_id
 ),
 team_groups AS (
-    SELECT commune_id, size_status, count(*) AS n, count(hamlet_id) AS at_hamlet
-    FROM teams_team WHERE status = 'active'
-    GROUP BY commune_id, size_status
+    SELECT t.commune_id, t.size_status, count(*) AS n, count(t.hamlet_id) AS at_hamlet,
+           count(*) FILTER (WHERE COALESCE(h.old_commune_id, t.old_commune_id) IS NULL) AS unplaced
+    FROM teams_team AS t LEFT JOIN areas_hamlet AS h ON h.id = t.hamlet_id
+    WHERE t.status = 'active'
+    GROUP BY t.commune_id, t.size_status
+),
+made_of_one AS (
+    SELECT new_commune_id FROM areas_communelink GROUP BY new_commune_id HAVING count(*) = 1
 ),
 teams AS (
-    SELECT commune_id, sum(n) AS active, sum(at_hamlet) AS at_hamlet, jsonb_object_agg(size_status, n) AS by_size
+    SELECT commune_id, sum(n) AS active, sum(at_hamlet) AS at_hamlet, jsonb_object_agg(size_status, n) AS by_size,
+           sum(unplaced) AS unplaced
     FROM team_groups GROUP BY commune_id
 ),
 member_groups AS (
@@ -70,6 +76,7 @@ SELECT c.id, c.province_id,
        coalesce(m.active, 0),
        coalesce(a.n, 0), coalesce(a.people, 0), coalesce(a.n_quarter, 0), coalesce(a.people_quarter, 0),
        coalesce(h.old_missing, 0),
+       CASE WHEN c.id IN (SELECT new_commune_id FROM made_of_one) THEN 0 ELSE coalesce(t.unplaced, 0) END,
        coalesce(t.by_size, '{}'), coalesce(m.by_role, '{}'), coalesce(m.by_background, '{}'),
        coalesce(a.by_type, '{}'), coalesce(a.by_type_quarter, '{}')
 FROM communes AS c
