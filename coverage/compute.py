@@ -111,11 +111,18 @@ def empty_figures(type_codes: list[str], quarter: str) -> dict:
     return _finish(_empty(type_codes) | {"quarter": quarter})
 
 
+# The breakdowns' keys, read once: an enum's .values builds a new list on every call, and a full recompute
+# builds empty figures for some 13,000 communes of both maps.
+_SIZE_STATUSES = tuple(SizeStatus.values)
+_ROLES = tuple(MemberRole.values)
+_BACKGROUNDS = tuple(Background.values)
+
+
 def _empty(type_codes: list[str]) -> dict:
     figures: dict = dict.fromkeys(COUNTS, 0)
-    figures["teams_by_size_status"] = dict.fromkeys(SizeStatus.values, 0)
-    figures["members_by_role"] = dict.fromkeys(MemberRole.values, 0)
-    figures["members_by_background"] = dict.fromkeys(Background.values, 0)
+    figures["teams_by_size_status"] = dict.fromkeys(_SIZE_STATUSES, 0)
+    figures["members_by_role"] = dict.fromkeys(_ROLES, 0)
+    figures["members_by_background"] = dict.fromkeys(_BACKGROUNDS, 0)
     figures["activities_by_type"] = {code: {"activities": 0, "people_helped": 0} for code in type_codes}
     figures["activities_by_type_quarter"] = {code: {"activities": 0, "people_helped": 0} for code in type_codes}
     return figures
