@@ -677,7 +677,7 @@ def test_a_runner_that_outlived_the_limit_cannot_overwrite_its_failed_job(world,
 
     response = upload(lan, csv_file(members(4)), "dang-ky.csv")
     before = registry_rows()
-    real_read_rows = module.read_rows
+    real_read_rows = module.read_registry_rows
 
     def read_slowly(*args, **kwargs):
         # Still reading when beat's sweep finds the job past the limit, and fails it.
@@ -685,7 +685,7 @@ def test_a_runner_that_outlived_the_limit_cannot_overwrite_its_failed_job(world,
             assert module.import_jobs_fail_stuck(now=timezone.now() + _stuck_after() * 2) == 1
         return real_read_rows(*args, **kwargs)
 
-    monkeypatch.setattr(module, "read_rows", read_slowly)
+    monkeypatch.setattr(module, "read_registry_rows", read_slowly)
     job = run_job(response.data["id"])
     assert job.status == ImportStatus.FAILED
     assert job.errors == [{"row": 0, "column": "file", "message": _stuck_message()}]
