@@ -319,7 +319,8 @@ def load_2024_map(*, progress: Callable[[int], None] | None = None) -> LoadResul
     """Upsert the 63 provinces, 696 districts and 10,040 communes valid up to 2025-06-30, each old province's
     successor and the crosswalk to the 2025 communes (load_2025_map first). Idempotent; never deletes.
 
-    Old units are not marked for coverage: the figures kept up to date are the current map's.
+    When anything changed, every 2025 commune is marked for coverage: the 2024 map's figures are computed
+    from them.
     """
     old = read_2024_dataset()
     new_provinces = dict(Province.objects.filter(valid_from=MAP_2025).values_list("code", "id"))
@@ -415,6 +416,9 @@ def load_2024_map(*, progress: Callable[[int], None] | None = None) -> LoadResul
 
     # Hamlets recorded before the crosswalk was loaded: fill in the old commune where it is certain.
     hamlets_fill_old_commune()
+    if new_p or changed_p or new_d or changed_d or new_c or changed_c or new_links or changed_links:
+        # The 2024 map's figures are recomputed from the 2025 communes' marks: mark them all.
+        communes_changed(new_communes.values())
 
     result.not_in_source = sorted(set(existing_c) - {u.code for u in old.communes})
     result.created = len(new_p) + len(new_d) + len(new_c) + len(new_links)

@@ -211,3 +211,27 @@ def test_a_recompute_that_fails_leaves_the_previous_figures_and_the_marks(world,
     services.recompute_dirty()
     assert differences(timezone.localdate()) == []
     assert CommuneFigures.objects.get(commune=world.a1).teams_active == 2
+
+
+def test_a_deployment_upgraded_to_the_old_map_gets_its_figures_from_the_marks_of_load_areas():
+    """Figures computed on the 2025 map alone; then the old map is loaded (an upgrade): the worker's incremental
+    path, with no full recompute, computes the 2024 map's figures."""
+    from areas.loaders import load_2024_map, load_2025_map
+    from areas.models import MAP_2025, CommuneLink
+
+    load_2025_map()
+    services.recompute_all()
+    assert not NationalFigures.objects.filter(pk=2).exists()
+    load_2024_map()
+    # Every 2025 commune is marked: the old map's figures are computed from them.
+    assert DirtyCommune.objects.values("commune").distinct().count() == 3321
+    assert not compute.figures_outdated()
+    services.recompute_dirty()
+    old_day = MAP_2025 - dt.timedelta(days=1)
+    nation = NationalFigures.objects.get(pk=2)
+    assert (nation.provinces_total, nation.communes_total) == (63, 10040)
+    assert CommuneFigures.objects.filter(commune__in=Commune.objects.current(old_day)).count() == 10040
+    assert CommuneLink.objects.count() > 10040
+    # A second load changes nothing and marks nothing.
+    load_2024_map()
+    assert not DirtyCommune.objects.exists()
