@@ -30,6 +30,16 @@ OLD_NAMES = ("old_commune", "old_district", "old_province")
 OLD_COLUMNS = (OLD_CODE, *OLD_NAMES)
 
 
+def add_accept_default_argument(parser) -> None:
+    """The import commands' --accept-default-successor (accept_default for the import services)."""
+    parser.add_argument(
+        "--accept-default-successor",
+        action="store_true",
+        help="place the rows of a divided old commune that no hamlet decides in its default successor "
+        "(each such row is listed as a warning)",
+    )
+
+
 def location_columns_missing(header: list[str], current: str = "commune_code") -> str | None:
     """The message for a header that names no place (None when it names one in a way we read)."""
     if current in header or OLD_CODE in header or all(c in header for c in OLD_NAMES):

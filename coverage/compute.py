@@ -198,20 +198,10 @@ def compute_communes(
     for row in members:
         figures = result.get(row["commune_id"])
         if figures is not None:
-            figures["members_active"] += row["n"]
-            figures["members_by_role"][row["role"]] += row["n"]
-            figures["members_by_background"][row["background"]] += row["n"]
+            _add_members(figures, row)
 
-    in_quarter = Q(occurred_on__gte=quarter_start)
-    activities = (
-        Activity.objects.filter(scope, deleted=False)
-        .values("commune_id", "type_id")
-        .annotate(
-            n=Count("id"),
-            people=Sum("people_helped"),
-            n_quarter=Count("id", filter=in_quarter),
-            people_quarter=Sum("people_helped", filter=in_quarter),
-        )
+    activities = _activity_groups(
+        Activity.objects.filter(scope, deleted=False).values("commune_id", "type_id"), quarter_start
     )
     for row in activities:
         figures = result.get(row["commune_id"])
@@ -293,30 +283,20 @@ def compute_old_communes(
             figures["teams_commune_level"] += row["n"] - row["at_hamlet"]
             figures["teams_by_size_status"][row["size_status"]] += row["n"]
 
+    placed_by_team = Coalesce("team__hamlet__old_commune_id", "team__old_commune_id")
     members = (
         Member.objects.filter(scope, active=True)
-        .values(
-            "commune_id", "role", "background", placed=Coalesce("team__hamlet__old_commune_id", "team__old_commune_id")
-        )
+        .values("commune_id", "role", "background", placed=placed_by_team)
         .annotate(n=Count("id"))
     )
     for row in members:
         figures = result.get(_placed(row["placed"], row["commune_id"], sole))
         if figures is not None:
-            figures["members_active"] += row["n"]
-            figures["members_by_role"][row["role"]] += row["n"]
-            figures["members_by_background"][row["background"]] += row["n"]
+            _add_members(figures, row)
 
-    in_quarter = Q(occurred_on__gte=quarter_start)
-    activities = (
-        Activity.objects.filter(scope, deleted=False)
-        .values("commune_id", "type_id", placed=Coalesce("team__hamlet__old_commune_id", "team__old_commune_id"))
-        .annotate(
-            n=Count("id"),
-            people=Sum("people_helped"),
-            n_quarter=Count("id", filter=in_quarter),
-            people_quarter=Sum("people_helped", filter=in_quarter),
-        )
+    activities = _activity_groups(
+        Activity.objects.filter(scope, deleted=False).values("commune_id", "type_id", placed=placed_by_team),
+        quarter_start,
     )
     for row in activities:
         figures = result.get(_placed(row["placed"], row["commune_id"], sole))
@@ -339,6 +319,24 @@ def compute_old_communes(
         figures["covered"] = figures["teams_active"] > 0
         figures["fully_covered"] = figures["covered"] and figures["hamlets_covered"] == figures["hamlets_total"]
     return result
+
+
+def _activity_groups(grouped, quarter_start: dt.date):
+    """Activities grouped as `grouped` says, counted all time and in the quarter from quarter_start."""
+    in_quarter = Q(occurred_on__gte=quarter_start)
+    return grouped.annotate(
+        n=Count("id"),
+        people=Sum("people_helped"),
+        n_quarter=Count("id", filter=in_quarter),
+        people_quarter=Sum("people_helped", filter=in_quarter),
+    )
+
+
+def _add_members(figures: dict, row: dict) -> None:
+    """Add one GROUP BY row of members (by role and background) to a unit's figures."""
+    figures["members_active"] += row["n"]
+    figures["members_by_role"][row["role"]] += row["n"]
+    figures["members_by_background"][row["background"]] += row["n"]
 
 
 def _add_activities(figures: dict, row: dict) -> None:

@@ -5,7 +5,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from areas.old_units import OLD_COLUMNS, location_columns_missing
+from areas.old_units import OLD_COLUMNS, add_accept_default_argument, location_columns_missing
 from areas.services import hamlets_import
 from config.errors import DomainError
 from config.spreadsheets import SheetError, read_rows
@@ -22,12 +22,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("file", type=Path)
         parser.add_argument("--dry-run", action="store_true", help="validate and report, write nothing")
-        parser.add_argument(
-            "--accept-default-successor",
-            action="store_true",
-            help="place the rows of a divided old commune that no hamlet decides in its default successor "
-            "(each such row is listed as a warning)",
-        )
+        add_accept_default_argument(parser)
 
     def handle(self, *args, file: Path, dry_run: bool, accept_default_successor: bool, **options):
         if not file.is_file():
