@@ -81,11 +81,14 @@ def test_fill_records_only_the_certain_ones_in_one_statement(world, old, django_
     assert DirtyCommune.objects.filter(commune=old.a3).exists()
 
 
+def names(response) -> list[str]:
+    return sorted(h["name"] for h in response.data["results"])
+
+
 def test_hamlets_by_old_commune_and_those_still_missing_it(world, old, api):
     client = api(world.lan)
     client.patch(f"/api/v1/hamlets/{world.hamlets.a1.pk}/", {"old_commune": "00004"}, format="json")
     client.patch(f"/api/v1/hamlets/{world.hamlets.a2.pk}/", {"old_commune": "00004"}, format="json")
-    names = lambda response: sorted(h["name"] for h in response.data["results"])  # noqa: E731
     assert names(client.get("/api/v1/hamlets/", {"map": "2024", "commune": "00004"})) == ["Thôn Tây", "Thôn Đông"]
     assert names(client.get("/api/v1/hamlets/", {"map": "2024", "commune": "00001"})) == []
     # Without the map, 00001 is the current commune A1.
