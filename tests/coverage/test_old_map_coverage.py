@@ -173,3 +173,20 @@ def test_exports_on_the_old_map(world, old, api):
     codes = [line[header.index("Mã")] for line in lines[1:]]
     assert codes == ["01", "03", "28"]
     assert {line[header.index("Bản đồ hành chính")] for line in lines[1:]} == {"2024"}
+
+
+def test_before_any_recompute_the_old_map_answers_its_totals_zeros_and_stale(world, api):
+    build_old_map(world)  # no recompute has run: nothing is stored for either map
+    minh = api(world.minh)
+    nation = minh.get("/api/v1/coverage/national/", OLD).data
+    assert (nation["provinces_total"], nation["communes_total"], nation["teams_active"]) == (3, 5, 0)
+    assert (nation["stale"], nation["computed_at"]) == (True, None)
+    commune = minh.get("/api/v1/coverage/communes/318/", OLD).data
+    assert (commune["kind"], commune["covered"], commune["stale"], commune["computed_at"]) == (
+        "huyen_dao",
+        False,
+        True,
+        None,
+    )
+    codes = [r["code"] for r in minh.get("/api/v1/coverage/provinces/01/communes/", OLD).data["results"]]
+    assert codes == ["00001", "00004"]
