@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-from axes.exceptions import AxesBackendPermissionDenied
-from axes.handlers.proxy import AxesProxyHandler
-from django.conf import settings
-from django.contrib.auth import authenticate
 from django.contrib.auth.signals import user_logged_in
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, status
+from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.views import TokenRefreshView
 
 from accounts.phones import InvalidPhone, canonical_phone
+from accounts.services import login_check
 from accounts.tokens import TokenRefreshSerializer, tokens_for
-from config.errors import DomainError
 from config.throttling import LoginRateThrottle
 
 
@@ -37,17 +32,6 @@ class TokenPair(serializers.Serializer):
     refresh = serializers.CharField()
 
 
-def _locked_out() -> DomainError:
-    seconds = int(settings.AXES_COOLOFF_TIME.total_seconds())
-    message = _("Too many failed logins for this phone number. Try again in %(minutes)d minutes.")
-    return DomainError(
-        message % {"minutes": seconds // 60},
-        code="locked_out",
-        status_code=status.HTTP_429_TOO_MANY_REQUESTS,
-        extra={"retry_after": seconds},  # the whole cool-off: an upper bound
-    )
-
-
 class TokenObtainApi(APIView):
     """Log in with phone and password; get an access token (15 minutes) and a rotating refresh token."""
 
@@ -60,17 +44,8 @@ class TokenObtainApi(APIView):
     def post(self, request):
         data = LoginInput(data=request.data)
         data.is_valid(raise_exception=True)
-        credentials = {"phone": data.validated_data["phone"]}
-        if AxesProxyHandler.is_locked(request._request, credentials):
-            raise _locked_out()
-        try:
-            user = authenticate(request._request, **credentials, password=data.validated_data["password"])
-        except AxesBackendPermissionDenied:
-            raise _locked_out() from None
-        if getattr(request._request, "axes_locked_out", False):
-            raise _locked_out()
-        if user is None or not user.is_active:
-            raise DomainError(_("The phone number or password is wrong."), code="invalid_credentials", status_code=401)
+        phone, password = data.validated_data["phone"], data.validated_data["password"]
+        user = login_check(request._request, phone=phone, password=password)
         # A token login never calls django.contrib.auth.login(): send its signal, so that axes resets the
         # failure count (AXES_RESET_ON_SUCCESS) and last_login is kept.
         user_logged_in.send(sender=type(user), request=request._request, user=user)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from axes.exceptions import AxesBackendPermissionDenied
+from axes.handlers.proxy import AxesProxyHandler
+from django.conf import settings
+from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
@@ -11,6 +15,37 @@ from accounts.models import User
 from accounts.phones import InvalidPhone, canonical_phone
 from accounts.scoping import Role
 from config.errors import DomainError, invalid
+
+
+def _locked_out() -> DomainError:
+    seconds = int(settings.AXES_COOLOFF_TIME.total_seconds())
+    message = _("Too many failed logins for this phone number. Try again in %(minutes)d minutes.")
+    return DomainError(
+        message % {"minutes": seconds // 60},
+        code="locked_out",
+        status_code=429,
+        extra={"retry_after": seconds},  # the whole cool-off: an upper bound
+    )
+
+
+def login_check(request, *, phone: str, password: str) -> User:
+    """The user a canonical phone and password log in, under the per-phone lockout (django-axes): the one
+    rule for the token login and the dashboard's session login. Raises 429 when locked out, 401 when wrong.
+
+    A failure is counted by axes; the caller signals success (user_logged_in), which resets the count.
+    """
+    credentials = {"phone": phone}
+    if AxesProxyHandler.is_locked(request, credentials):
+        raise _locked_out()
+    try:
+        user = authenticate(request, **credentials, password=password)
+    except AxesBackendPermissionDenied:
+        raise _locked_out() from None
+    if getattr(request, "axes_locked_out", False):
+        raise _locked_out()
+    if user is None or not user.is_active:
+        raise DomainError(_("The phone number or password is wrong."), code="invalid_credentials", status_code=401)
+    return user
 
 
 def leader_logins_deactivate(user_ids) -> None:
