@@ -54,6 +54,9 @@ class SourceUnit:
     kind: str
     province_code: str | None = None
     district_code: str | None = None
+    # Where the package places the unit (its centre, WGS 84); the dashboard's maps draw it.
+    latitude: float | None = None
+    longitude: float | None = None
 
 
 @dataclass(frozen=True)
@@ -125,15 +128,17 @@ def _province_kind(name: str) -> str:
 def read_2025_dataset(path: Path | None = None) -> tuple[list[SourceUnit], list[SourceUnit]]:
     """Provinces and communes of the 34-province map, as the package ships them."""
     rows = _read(
-        "SELECT DISTINCT provinceCode, province, provinceShort, wardCode, ward, wardShort, wardType "
+        "SELECT DISTINCT provinceCode, province, provinceShort, wardCode, ward, wardShort, wardType, wardLat, wardLon "
         "FROM admin_units ORDER BY wardCode",
         path,
     )
     provinces: dict[str, SourceUnit] = {}
     communes: list[SourceUnit] = []
-    for p_code, p_name, p_short, w_code, w_name, w_short, w_type in rows:
+    for p_code, p_name, p_short, w_code, w_name, w_short, w_type, lat, lon in rows:
         provinces[p_code] = SourceUnit(p_code, p_name, p_short, _province_kind(p_name))
-        communes.append(SourceUnit(w_code, w_name, w_short, _COMMUNE_KINDS[w_type], p_code))
+        communes.append(
+            SourceUnit(w_code, w_name, w_short, _COMMUNE_KINDS[w_type], p_code, latitude=lat, longitude=lon)
+        )
     return sorted(provinces.values(), key=lambda u: u.code), communes
 
 
@@ -225,6 +230,19 @@ def _upsert(model, valid_from: dt.date, wanted: dict[str, dict]) -> tuple[list, 
     return created, changed, existing
 
 
+def _place(valid_from: dt.date, units: list[SourceUnit]) -> None:
+    """Store where each commune lies, where it changed. Not a change of the map: coverage is not told."""
+    wanted = {u.code: (u.latitude, u.longitude) for u in units}
+    moved = []
+    for commune in Commune.objects.filter(valid_from=valid_from, code__in=list(wanted)).only(
+        "id", "code", "latitude", "longitude"
+    ):
+        if (commune.latitude, commune.longitude) != wanted[commune.code]:
+            commune.latitude, commune.longitude = wanted[commune.code]
+            moved.append(commune)
+    Commune.objects.bulk_update(moved, ["latitude", "longitude"], batch_size=1000)
+
+
 def _record(result: LoadResult, valid_from: dt.date) -> None:
     already = AreaSource.objects.filter(source=result.source, version=result.version, valid_from=valid_from).exists()
     if result.changed or not already:
@@ -275,6 +293,7 @@ def load_2025_map(*, progress: Callable[[int], None] | None = None) -> LoadResul
             for u in communes
         },
     )
+    _place(valid_from, communes)
     if progress:
         progress(len(communes))
 

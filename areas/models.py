@@ -158,6 +158,9 @@ class Commune(ValidityMixin):
     district = models.ForeignKey(District, on_delete=models.PROTECT, null=True, blank=True, related_name="communes")
     name_key = models.CharField(max_length=150, db_index=True)
     name_folded = models.CharField(max_length=150, db_index=True)
+    # Its centre as the dataset ships it (2025 map), for the dashboard's maps: WGS 84 degrees.
+    latitude = models.FloatField(null=True, blank=True)
+    longitude = models.FloatField(null=True, blank=True)
 
     objects = CommuneQuerySet.as_manager()
 

@@ -26,6 +26,15 @@ def commune_list(*, user, filters: dict | None = None, on_map: maps.Map = maps.D
     return filtered(CommuneFilter, filters or {}, qs)
 
 
+def commune_points(*, user, province_code: str | None = None) -> dict[str, tuple[float, float]]:
+    """Where each current commune in scope (of one province) lies: code -> (latitude, longitude), for those the
+    dataset places. One query."""
+    qs = Commune.objects.current().visible_to(user).filter(latitude__isnull=False, longitude__isnull=False)
+    if province_code:
+        qs = qs.filter(province__code=province_code)
+    return {code: (lat, lon) for code, lat, lon in qs.values_list("code", "latitude", "longitude")}
+
+
 def commune_links(*, commune: Commune, direction: str) -> QuerySet[CommuneLink]:
     """The crosswalk from an old commune to its successors ("successors"), or from a new one to its
     predecessors ("predecessors"), each with the commune at the other end, by that commune's code.

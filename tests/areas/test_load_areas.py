@@ -174,3 +174,28 @@ def test_repairs_a_changed_name_and_never_deletes():
     assert Commune.objects.current(OLD_DAY).get(code="00004").name == "Phường Trúc Bạch"
     assert CommuneLink.objects.get(old_commune__code="00001").new_commune.code == "00097"
     assert Commune.objects.filter(pk=extra.pk).exists()
+
+
+def test_places_every_2025_commune_where_the_dataset_does_without_marking_coverage():
+    from areas.models import DirtyCommune
+
+    _load()
+    connection = sqlite3.connect(dataset_path())
+    try:
+        shipped = {
+            code: (lat, lon)
+            for code, lat, lon in connection.execute("SELECT wardCode, wardLat, wardLon FROM admin_units")
+        }
+    finally:
+        connection.close()
+    placed = {
+        code: (lat, lon) for code, lat, lon in Commune.objects.current().values_list("code", "latitude", "longitude")
+    }
+    assert placed == shipped
+    assert all(8 < lat < 24 and 102 < lon < 118 for lat, lon in placed.values())  # Vietnam, islands included
+    # A moved point is repaired by the next load, and is not a change of the map: no commune is marked.
+    Commune.objects.current().filter(code="00226").update(latitude=0, longitude=0)
+    DirtyCommune.objects.all().delete()
+    _load()
+    assert Commune.objects.current().values_list("latitude", "longitude").get(code="00226") == shipped["00226"]
+    assert not DirtyCommune.objects.exists()
