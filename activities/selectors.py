@@ -18,6 +18,17 @@ def activity_list(*, user, filters: dict | None = None) -> QuerySet[Activity]:
     return filtered(ActivityFilter, filters or {}, qs)
 
 
+def recent_activities(*, user, commune_code: str, limit: int = 20) -> list[Activity]:
+    """A current commune's latest activities in scope (not deleted), newest first, with their team and type."""
+    qs = (
+        Activity.objects.visible_to(user)
+        .filter(commune__code=commune_code, commune__valid_to__isnull=True, deleted=False)
+        .select_related("team", "type")
+        .order_by("-occurred_on", "-created_at", "id")
+    )
+    return list(qs[:limit])
+
+
 @dataclass
 class ChangesPage:
     rows: list[Activity]

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from areas import maps
 from areas.filters import CommuneFilter, HamletFilter
-from areas.models import Commune, CommuneLink, Hamlet, Province
+from areas.models import AreaSource, Commune, CommuneLink, Hamlet, Province
 from config.errors import invalid
 from config.filtering import filtered
 
@@ -24,6 +24,11 @@ def commune_list(*, user, filters: dict | None = None, on_map: maps.Map = maps.D
     """Communes of the map in scope, by code, with their province (and district, on the old map)."""
     qs = Commune.objects.current(on_map.day()).visible_to(user).select_related("province", "district").order_by("code")
     return filtered(CommuneFilter, filters or {}, qs)
+
+
+def map_source(on_map: maps.Map = maps.CURRENT) -> AreaSource | None:
+    """The last load of a map's units: which dataset and version the figures are counted on."""
+    return AreaSource.objects.filter(valid_from=on_map.starts).order_by("-loaded_at").first()
 
 
 def commune_points(*, user, province_code: str | None = None) -> dict[str, tuple[float, float]]:

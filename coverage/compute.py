@@ -62,6 +62,17 @@ def next_quarter_start(day: dt.date) -> dt.date:
     return dt.date(start.year + 1, 1, 1) if start.month == 10 else dt.date(start.year, start.month + 3, 1)
 
 
+def previous_quarter_start(day: dt.date) -> dt.date:
+    """The first day of the quarter before the one `day` is in."""
+    _, start = quarter_of(day)
+    return dt.date(start.year - 1, 10, 1) if start.month == 1 else dt.date(start.year, start.month - 3, 1)
+
+
+def counted_activities():
+    """The activities every figure counts: those not deleted (a tombstone counts nowhere)."""
+    return Activity.objects.filter(deleted=False)
+
+
 def province_complete(communes_covered: int, communes_total: int) -> bool:
     """A province is complete (at commune level) when every current commune in it is covered."""
     return communes_total > 0 and communes_covered == communes_total
@@ -200,9 +211,7 @@ def compute_communes(
         if figures is not None:
             _add_members(figures, row)
 
-    activities = _activity_groups(
-        Activity.objects.filter(scope, deleted=False).values("commune_id", "type_id"), quarter_start
-    )
+    activities = _activity_groups(counted_activities().filter(scope).values("commune_id", "type_id"), quarter_start)
     for row in activities:
         figures = result.get(row["commune_id"])
         if figures is not None:
@@ -295,7 +304,7 @@ def compute_old_communes(
             _add_members(figures, row)
 
     activities = _activity_groups(
-        Activity.objects.filter(scope, deleted=False).values("commune_id", "type_id", placed=placed_by_team),
+        counted_activities().filter(scope).values("commune_id", "type_id", placed=placed_by_team),
         quarter_start,
     )
     for row in activities:

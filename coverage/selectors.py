@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
-from django.db.models import Count, Exists, Min, OuterRef, QuerySet, Subquery
+from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -17,9 +18,12 @@ from coverage.compute import (
     BREAKDOWNS,
     COUNTS,
     activity_type_codes,
+    counted_activities,
     empty_figures,
     figures_outdated,
     map_provinces,
+    next_quarter_start,
+    previous_quarter_start,
     province_complete,
     quarter_of,
 )
@@ -339,6 +343,124 @@ def commune_hamlets(*, user, commune_code: str, on_map: maps.Map = maps.CURRENT)
         .values("id", "name", "kind", "covered")
     )
     return list(hamlets)
+
+
+def quarter_ends(*, user, level: str, code: str, on_map: maps.Map = maps.CURRENT, limit: int = 8) -> list[dict]:
+    """A unit's figures at the end of each quarter that has a snapshot (its last snapshot day in the quarter),
+    oldest first, the last `limit` quarters: the trend. Each is {"quarter", "day", **figures}.
+
+    Queries: the unit's snapshot days, then the figures of the days kept.
+    """
+    snapshots = Snapshot.objects.visible_to(user).filter(level=level, code=code, map=on_map.key)
+    last_day: dict[str, dt.date] = {}
+    for day in snapshots.order_by("day").values_list("day", flat=True):
+        last_day[quarter_of(day)[0]] = day
+    kept = dict(sorted(last_day.items())[-limit:])
+    if not kept:
+        return []
+    fields = NATION_FIELDS if level == Level.NATION else PROVINCE_FIELDS if level == Level.PROVINCE else COMMUNE_FIELDS
+    by_day = dict(snapshots.filter(day__in=list(kept.values())).values_list("day", "figures"))
+    return [{**_pick(by_day[day], fields), "quarter": quarter, "day": day} for quarter, day in kept.items()]
+
+
+QUARTER_PATTERN = re.compile(r"^([0-9]{4})-Q([1-4])$")
+
+
+def quarter_start(label: str) -> dt.date:
+    """The first day of a quarter named like "2026-Q3"; a field error on `quarter` otherwise."""
+    match = QUARTER_PATTERN.match(label or "")
+    if not match:
+        raise invalid(quarter=_("Write the quarter as YYYY-Qn, for example 2026-Q3."))
+    return dt.date(int(match[1]), (int(match[2]) - 1) * 3 + 1, 1)
+
+
+def quarter_report(*, user, quarter: str, province_code: str | None = None) -> dict:
+    """A scope's figures for the quarterly report (the nation, or one province), with its units (provinces, or
+    the province's communes) and the figures at the end of the quarter before, when kept.
+
+    A closed quarter is read from its last snapshot (the nightly one of its last day, normally); the quarter in
+    progress from the current figures. Returns {"quarter", "day" (the snapshot's, or None: current figures),
+    "figures", "units", "previous" ({"quarter", "day", "figures"} or None), "first_snapshot"}; "figures" is None
+    when no snapshot of that quarter is kept (a quarter before the first snapshot). 404 out of scope; a 400 on
+    `quarter` for a quarter not yet begun or a label that is not one.
+    """
+    start = quarter_start(quarter)
+    today = timezone.localdate()
+    current_label, current_start = quarter_of(today)
+    if start > current_start:
+        raise invalid(quarter=_("The quarter %(quarter)s has not begun.") % {"quarter": quarter})
+    if province_code is None:
+        level, code = Level.NATION, "VN"
+        if scope_of(user).level != NATION:
+            raise not_found()
+    else:
+        level, code = Level.PROVINCE, province_code
+        if not Province.objects.current().visible_to(user).filter(code=code).exists():
+            raise not_found()
+    days = Snapshot.objects.visible_to(user).filter(level=level, code=code, map=maps.CURRENT.key)
+    first = days.order_by("day").values_list("day", flat=True).first()
+    previous_start = previous_quarter_start(start)
+    last_of = {}
+    for day in days.filter(day__gte=previous_start, day__lt=next_quarter_start(start)).values_list("day", flat=True):
+        label = quarter_of(day)[0]
+        last_of[label] = max(day, last_of.get(label, day))
+
+    def read(as_of: dt.date | None) -> tuple[dict, list[dict]]:
+        if province_code is None:
+            return national(user=user, as_of=as_of), provinces(user=user, as_of=as_of)
+        return provinces(user=user, as_of=as_of, code=code)[0], communes(user=user, province_code=code, as_of=as_of)
+
+    previous_label = quarter_of(previous_start)[0]
+    previous = None
+    if previous_label in last_of:
+        day = last_of[previous_label]
+        previous = {"quarter": previous_label, "day": day, "figures": read(day)[0]}
+    report = {"quarter": quarter, "day": None, "figures": None, "units": [], "previous": previous}
+    report["first_snapshot"] = first
+    if quarter == current_label:
+        report["figures"], report["units"] = read(None)
+    elif quarter in last_of:
+        report["day"] = last_of[quarter]
+        report["figures"], report["units"] = read(last_of[quarter])
+    return report
+
+
+def activities_by_type_two_quarters(
+    *, user, province_code: str | None = None, commune_code: str | None = None, day: dt.date | None = None
+) -> dict:
+    """Activities (and people helped) by type in the quarter of `day` (today) so far and in the whole quarter
+    before it, counted live from the activities in scope, the way the figures count them.
+
+    Returns {"quarter": label, "previous": label, "types": {code: {"quarter": {...}, "previous": {...}}}}, every
+    type present. Queries: the activity types, the grouped activities.
+    """
+    day = day or timezone.localdate()
+    label, start = quarter_of(day)
+    previous_start = previous_quarter_start(day)
+    qs = counted_activities().visible_to(user).filter(occurred_on__gte=previous_start)
+    if province_code:
+        qs = qs.filter(province__code=province_code, province__valid_to__isnull=True)
+    if commune_code:
+        qs = qs.filter(commune__code=commune_code, commune__valid_to__isnull=True)
+    this_quarter, before = Q(occurred_on__gte=start), Q(occurred_on__lt=start)
+    grouped = (
+        qs.order_by()
+        .values("type_id")
+        .annotate(
+            n=Count("id", filter=this_quarter),
+            people=Sum("people_helped", filter=this_quarter),
+            n_before=Count("id", filter=before),
+            people_before=Sum("people_helped", filter=before),
+        )
+    )
+    zero = {"activities": 0, "people_helped": 0}
+    types = {code: {"quarter": dict(zero), "previous": dict(zero)} for code in activity_type_codes()}
+    for row in grouped:
+        types[row["type_id"]] = {
+            "quarter": {"activities": row["n"], "people_helped": row["people"] or 0},
+            "previous": {"activities": row["n_before"], "people_helped": row["people_before"] or 0},
+        }
+    return {"quarter": label, "previous": quarter_of(previous_start)[0], "types": types}
 
 
 def activity_type_names() -> dict[str, str]:

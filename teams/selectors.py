@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, F, OuterRef, QuerySet
 
-from areas.models import Province
+from areas.models import Hamlet, Province
 from config.filtering import filtered
 from teams.filters import TeamFilter
-from teams.models import SizePolicy, Team
+from teams.models import SizePolicy, Team, TeamStatus
 
 
 def team_list(*, user, filters: dict | None = None) -> QuerySet[Team]:
@@ -36,3 +36,35 @@ def size_policy_list(*, user) -> QuerySet[Province]:
         )
         .order_by("code")
     )
+
+
+def hamlets_without_team(*, user, province_code: str | None = None, commune_code: str | None = None) -> QuerySet:
+    """The active hamlets in scope (of a current province or commune) that no active team covers, by commune
+    then name, as dicts: commune code and name, hamlet id, name and kind. One query."""
+    covered = Team.objects.filter(hamlet=OuterRef("pk"), status=TeamStatus.ACTIVE)
+    qs = Hamlet.objects.visible_to(user).filter(active=True, commune__valid_to__isnull=True).filter(~Exists(covered))
+    if province_code:
+        qs = qs.filter(province__code=province_code, province__valid_to__isnull=True)
+    if commune_code:
+        qs = qs.filter(commune__code=commune_code)
+    return qs.order_by("commune__code", "name_key", "id").values(
+        "id", "name", "kind", commune_code=F("commune__code"), commune_name=F("commune__name")
+    )
+
+
+def commune_registry(*, user, commune_code: str) -> tuple[list[Hamlet], list[Team]]:
+    """A current commune's active hamlets (by name) and active teams (commune level first), with each team's
+    hamlet and leader, in scope. Queries: the hamlets, the teams."""
+    hamlets = list(
+        Hamlet.objects.visible_to(user)
+        .filter(commune__code=commune_code, commune__valid_to__isnull=True, active=True)
+        .order_by("name_key", "id")
+    )
+    teams = list(
+        Team.objects.visible_to(user)
+        .active()
+        .filter(commune__code=commune_code, commune__valid_to__isnull=True)
+        .select_related("hamlet", "leader")
+        .order_by(F("hamlet_id").asc(nulls_first=True), "name_key", "id")
+    )
+    return hamlets, teams
