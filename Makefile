@@ -25,7 +25,12 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PIP) install -q --disable-pip-version-check -c requirements.lock -e '.[dev]'
 	touch $@
 
-install: $(VENV)/.installed
+# The dashboard's CSS (package-lock.json pins it; nothing is fetched at run time).
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	touch $@
+
+install: $(VENV)/.installed node_modules/.package-lock.json
 
 ## Serve the API on the embedded default (SQLite, in-process tasks) with the real map and demo data.
 run: install

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "activities",
     "coverage",
     "demo",
+    "web",
 ]
 
 MIDDLEWARE = [
@@ -79,6 +80,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
@@ -231,6 +233,8 @@ SPECTACULAR_SETTINGS = {
 LANGUAGE_CODE = "vi"
 LANGUAGES = [("vi", "Tiếng Việt"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Numbers grouped as the ministry writes them in Vietnamese: 81.415 (config/formats/vi).
+FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = "Asia/Ho_Chi_Minh"
 USE_I18N = True
 USE_TZ = True
@@ -241,6 +245,11 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+# The dashboard's CSS comes from a pinned npm package (package-lock.json; `make install` runs npm ci), served
+# as our own static files: no CDN, because government networks are often closed.
+STATICFILES_DIRS = [("vendor/pico", BASE_DIR / "node_modules" / "@picocss" / "pico" / "css")]
+# The quarterly report's PDF font (DejaVu Sans: every Vietnamese letter), from the pinned npm package.
+REPORT_FONT_DIR = env_str("REPORT_FONT_DIR", str(BASE_DIR / "node_modules" / "dejavu-fonts-ttf" / "ttf"))
 # Without collectstatic (the embedded run, the tests) whitenoise serves straight from the apps.
 WHITENOISE_USE_FINDERS = True
 
@@ -249,6 +258,9 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# The dashboard's session (the API uses tokens): a working day, then the login page again.
+SESSION_COOKIE_AGE = env_int("SESSION_HOURS", 8, minimum=1) * 3600
+LOGIN_URL = "web:login"
 if not DEBUG:
     if TRUSTED_PROXIES:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -1,4 +1,4 @@
-"""Root URLs: the versioned API under /api/v1/, its schema and docs, health and the admin."""
+"""Root URLs: the versioned API under /api/v1/, its schema and docs, health, the admin and the dashboard."""
 
 from django.contrib import admin
 from django.urls import include, path
@@ -25,6 +25,9 @@ urlpatterns = [
     path("health/", HealthApi.as_view(), name="health"),
     path("api/v1/health/", HealthApi.as_view(), name="health-v1"),
     path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    # The dashboard for province admins, commune officers and the ministry (web/), at the root.
+    path("", include("web.urls")),
 ]
 
 # Under /api/, a URL that matches nothing and a crash answer in the API's JSON envelope, not an HTML page.
