@@ -465,7 +465,7 @@ def activities_by_type_two_quarters(
 
 def activity_type_names() -> dict[str, str]:
     """Each activity type's Vietnamese name by code: the export's column headers for the by-type figures."""
-    return dict(ActivityType.objects.values_list("code", "name_vi"))
+    return dict(ActivityType.objects.order_by("sort_order", "code").values_list("code", "name_vi"))
 
 
 def coverage_health() -> dict:

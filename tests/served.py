@@ -20,6 +20,7 @@ from pathlib import Path
 
 import httpx
 from django.conf import settings
+from django.db import connection
 
 from tests.worker import free_port, worker_database_url
 
@@ -50,6 +51,11 @@ class Server:
 
 def served_env() -> dict[str, str]:
     """The server's environment: the test database and this run's Redis."""
+    # pytest-django creates the test database only when a collected test is marked django_db: without one,
+    # the server would open DATABASE_URL's own database.
+    assert connection.settings_dict["NAME"].startswith("test_"), (
+        "No test database: run these tests with one marked django_db (pytest-django sets up only what tests ask for)"
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith("CELERY_BROKER")}
     env.update(
         DJANGO_SETTINGS_MODULE="config.settings",

@@ -95,7 +95,7 @@ class TrendPicture:
 
 def trend(quarters: list[dict], lines: list[tuple[str, str, str]], *, width: int = 640, height: int = 220):
     """Ratios (0..1) over quarters as lines on a 0–100 % scale. `lines` is (figure name, label, css class)."""
-    left, right, top, bottom = 44, 16, 12, 28
+    left, right, top, bottom = 44, 40, 12, 28
     inner_w, inner_h = width - left - right, height - top - bottom
     step = inner_w / max(len(quarters) - 1, 1)
 

@@ -239,7 +239,9 @@ def _breakdown(title: str, counts: dict, labels: dict) -> Table:
 
 
 def _activities_table(by_type: dict, names: dict) -> Table:
-    rows = [[names.get(code, code), v["activities"], v["people_helped"]] for code, v in by_type.items()]
+    # In the types' display order (`names` is), then any type the figures know and the list does not.
+    codes = [code for code in names if code in by_type] + [code for code in by_type if code not in names]
+    rows = [[names.get(code, code), by_type[code]["activities"], by_type[code]["people_helped"]] for code in codes]
     return Table(
         _("Activities by type in the quarter"),
         [_("Type"), _("Activities"), _("People helped")],

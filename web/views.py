@@ -147,9 +147,8 @@ def _type_names(user) -> dict[str, str]:
     return {t.code: t.name_en if english else t.name_vi for t in activity_type_list(user=user)}
 
 
-def _activity_comparison(user, **unit) -> dict:
+def _activity_comparison(user, names: dict[str, str], **unit) -> dict:
     counts = coverage.activities_by_type_two_quarters(user=user, **unit)
-    names = _type_names(user)
     items = [
         (names.get(code, code), c["quarter"]["activities"], c["previous"]["activities"])
         for code, c in counts["types"].items()
@@ -217,7 +216,7 @@ def province(request, code: str):
         "map": charts.commune_map(communes, commune_points(user=user, province_code=code), width=440, radius=4),
         "hamlets": list(missing[:HAMLETS_SHOWN]),
         "hamlets_count": missing.count(),
-        "activity": _activity_comparison(user, province_code=code),
+        "activity": _activity_comparison(user, _type_names(user), province_code=code),
         "trend": _trend(user, Level.PROVINCE, code, figures),
         "ministry": scope_of(user).level == NATION,
     }
@@ -235,14 +234,15 @@ def commune(request, code: str):
     figures = found[0]
     hamlets, teams = commune_registry(user=user, commune_code=code)
     team_of = {t.hamlet_id: t for t in teams if t.hamlet_id}
+    names = _type_names(user)
     context = {
         "figures": figures,
         "hamlets": [{"hamlet": h, "team": team_of.get(h.pk)} for h in hamlets],
         "commune_teams": [t for t in teams if t.hamlet_id is None],
         "leader_phones": {t.pk: phone_for(user, t.leader) for t in teams if t.leader_id},
         "activities": recent_activities(user=user, commune_code=code),
-        "type_names": _type_names(user),
-        "activity": _activity_comparison(user, commune_code=code),
+        "type_names": names,
+        "activity": _activity_comparison(user, names, commune_code=code),
         "trend": _trend(user, Level.COMMUNE, code, figures),
         "scope_level": scope_of(user).level,
     }
