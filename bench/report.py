@@ -119,6 +119,45 @@ def rows(r: dict) -> list[list[str]]:
                 _yes(met),
             ]
         )
+    out += _page_rows(r)
+    return out
+
+
+def _page_rows(r: dict) -> list[list[str]]:
+    """Figure 7: the dashboard pages' server time beside the JSON of the same figures, and the report files."""
+    pages = r.get("pages")
+    if not pages:
+        return []
+    out = []
+    for key, label in (("nation", "national overview (/nation/)"), ("province", "largest province page")):
+        figure = pages[key]
+        page = figure["page"]
+        where = f" ({figure['code']}, {_n(figure['communes'])} communes)" if key == "province" else ""
+        out.append(
+            [
+                "7",
+                f"Dashboard: {label}{where}, server time",
+                f"median {page['median_ms']:.0f} ms · max {page['max_ms']:.0f} ms · {page['queries']} queries",
+                "the same figures in JSON: "
+                + " + ".join(f"{j['path'].split('?')[0]} {j['median_ms']:.0f} ms" for j in figure["json"]),
+                f"{page['median_ms'] / max(figure['json_median_ms'], 0.1):.1f}× the JSON",
+                f"< {pages['target_ms']} ms",
+                _yes(figure["met"]),
+            ]
+        )
+    for key, label in (("report_xlsx", "XLSX"), ("report_pdf", "PDF")):
+        file = pages[key]
+        out.append(
+            [
+                "7",
+                f"Quarterly report, nation, {label}, server time",
+                f"median {file['median_ms']:.0f} ms · {_n(file['bytes'])} bytes · {file['queries']} queries",
+                "—",
+                "—",
+                "—",
+                "—",
+            ]
+        )
     return out
 
 

@@ -17,9 +17,10 @@ from bench.common import flush_redis, parse_args, postgres_version, recreate_dat
 from bench.harness import Harness
 from bench.scenarios_api import ApiScenarios
 from bench.scenarios_data import DataScenarios
+from bench.scenarios_web import WebScenarios
 
 
-class Bench(Harness, DataScenarios, ApiScenarios):
+class Bench(Harness, DataScenarios, ApiScenarios, WebScenarios):
     """One bench run: the harness starts and measures, the scenarios hold the figures, run() orders them."""
 
     def run(self) -> int:
@@ -39,6 +40,7 @@ class Bench(Harness, DataScenarios, ApiScenarios):
             self.freshness()
             self.sync()
             self.reads()
+            self.pages()
             self.results["postgres"] = postgres_version()
         finally:
             self.processes.stop_all()

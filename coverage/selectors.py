@@ -327,6 +327,14 @@ def communes(
     return sorted(result, key=lambda r: r["code"])
 
 
+def commune_coverage_flags(*, user) -> dict[str, tuple[bool, bool]]:
+    """Every current commune in scope with stored figures: code -> (covered, fully_covered), as stored (a
+    commune without a row has no team yet). For the national map: one query, no per-row work."""
+    rows = CommuneFigures.objects.visible_to(user).filter(commune__in=Commune.objects.current())
+    flags = rows.values_list("commune__code", "covered", "fully_covered")
+    return {code: (covered, full) for code, covered, full in flags}
+
+
 def commune_hamlets(*, user, commune_code: str, on_map: maps.Map = maps.CURRENT) -> list[dict]:
     """The commune's active hamlets and whether each has an active team (live, not from the figures); on the
     2024 map, the hamlets recorded in that old commune."""

@@ -9,23 +9,21 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+
 UNCOVERED, COVERED, FULL = "uncovered", "covered", "full"
 
 
 def commune_state(row: dict) -> str:
     """How a commune's figures colour it: no team, a team, or a team in every hamlet."""
-    if row["fully_covered"]:
+    return state_of(row["covered"], row["fully_covered"])
+
+
+def state_of(covered: bool, fully_covered: bool) -> str:
+    if fully_covered:
         return FULL
-    return COVERED if row["covered"] else UNCOVERED
-
-
-@dataclass(frozen=True)
-class Point:
-    code: str
-    name: str
-    state: str
-    x: float
-    y: float
+    return COVERED if covered else UNCOVERED
 
 
 @dataclass(frozen=True)
@@ -33,22 +31,28 @@ class MapPicture:
     width: int
     height: int
     radius: float
-    points: list[Point]
+    circles: str  # the points as SVG circles, escaped: a template loop over 3,321 points costs ~0.5 s
     counts: dict[str, int]
     unplaced: int
+    points: int
 
 
-def commune_map(rows: list[dict], places: dict[str, tuple[float, float]], *, width: int, radius: float) -> MapPicture:
-    """Communes as points at their dataset coordinates (equirectangular, scaled to `width`), coloured by
-    commune_state; `unplaced` counts communes the dataset gives no coordinates."""
-    located = [(row, places[row["code"]]) for row in rows if row["code"] in places]
+def commune_map(
+    states: dict[str, str], places: dict[str, tuple[str, float, float]], *, width: int, radius: float
+) -> MapPicture:
+    """Communes as points at their dataset coordinates (equirectangular, scaled to `width`).
+
+    `states` is code -> commune_state for every commune in scope; `places` is code -> (name, latitude,
+    longitude) for those the dataset places. `unplaced` counts communes without coordinates.
+    """
     counts = {UNCOVERED: 0, COVERED: 0, FULL: 0}
-    for row in rows:
-        counts[commune_state(row)] += 1
+    for state in states.values():
+        counts[state] += 1
+    located = [(code, places[code]) for code in states if code in places]
     if not located:
-        return MapPicture(width, 0, radius, [], counts, len(rows))
-    lats = [lat for _, (lat, _) in located]
-    lons = [lon for _, (_, lon) in located]
+        return MapPicture(width, 0, radius, "", counts, len(states), 0)
+    lats = [lat for _, (_, lat, _) in located]
+    lons = [lon for _, (_, _, lon) in located]
     squeeze = math.cos(math.radians((min(lats) + max(lats)) / 2))  # a degree of longitude is shorter
     span_x = max((max(lons) - min(lons)) * squeeze, 0.01)
     span_y = max(max(lats) - min(lats), 0.01)
@@ -58,22 +62,18 @@ def commune_map(rows: list[dict], places: dict[str, tuple[float, float]], *, wid
     if height > width * 2:  # a long thin province: fit the height instead
         scale = (width * 2 - 2 * margin) / span_y
         height = width * 2
+    west, north = min(lons), max(lats)
     # Uncovered communes drawn last, on top: they are what the reader looks for.
     order = {FULL: 0, COVERED: 1, UNCOVERED: 2}
-    points = sorted(
-        (
-            Point(
-                code=row["code"],
-                name=row["name"],
-                state=commune_state(row),
-                x=round(margin + (lon - min(lons)) * squeeze * scale, 1),
-                y=round(margin + (max(lats) - lat) * scale, 1),
-            )
-            for row, (lat, lon) in located
-        ),
-        key=lambda p: (order[p.state], p.code),
+    located.sort(key=lambda item: (order[states[item[0]]], item[0]))
+    circles = "".join(
+        f'<circle class="pt {states[code]}" cx="{margin + (lon - west) * squeeze * scale:.1f}" '
+        f'cy="{margin + (north - lat) * scale:.1f}" r="{radius}" data-code="{escape(code)}">'
+        f"<title>{escape(code)} {escape(name)}</title></circle>"
+        for code, (name, lat, lon) in located
     )
-    return MapPicture(width, height, radius, points, counts, len(rows) - len(located))
+    # Safe: every value in it is a number we formatted or a text escaped above.
+    return MapPicture(width, height, radius, mark_safe(circles), counts, len(states) - len(located), len(located))
 
 
 @dataclass(frozen=True)

@@ -180,8 +180,10 @@ def nation(request):
     provinces = _with_ratios(coverage.provinces(user=user))
     first, second = RANKINGS[ranking]
     provinces.sort(key=lambda p: (-p[first], -p[second], p["code"]))
-    communes = coverage.communes(user=user)
-    picture = charts.commune_map(communes, commune_points(user=user), width=520, radius=1.7)
+    places = commune_points(user=user)
+    flags = coverage.commune_coverage_flags(user=user)
+    states = {code: charts.state_of(*flags.get(code, (False, False))) for code in places}
+    picture = charts.commune_map(states, places, width=520, radius=1.7)
     context = {
         "figures": figures,
         "provinces": provinces,
@@ -213,7 +215,12 @@ def province(request, code: str):
         "columns": tables.COLUMNS,
         "states": tables.STATES,
         "sizes": tables.SIZES,
-        "map": charts.commune_map(communes, commune_points(user=user, province_code=code), width=440, radius=4),
+        "map": charts.commune_map(
+            {c["code"]: charts.commune_state(c) for c in communes},
+            commune_points(user=user, province_code=code),
+            width=440,
+            radius=4,
+        ),
         "hamlets": list(missing[:HAMLETS_SHOWN]),
         "hamlets_count": missing.count(),
         "activity": _activity_comparison(user, _type_names(user), province_code=code),

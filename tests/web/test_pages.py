@@ -241,8 +241,8 @@ def test_page_query_counts(figures, django_assert_num_queries):
     minh = logged_in(figures.minh)
     minh.get("/nation/")  # the session and the user are loaded on every request; warm nothing else
     # session, user; national: row, provinces, marks; provinces: units, figures, marks, validity;
-    # communes: units, figures, marks, validity; points; trend: days, figures
-    with django_assert_num_queries(16):
+    # the map: points, flags; trend: days, figures
+    with django_assert_num_queries(13):
         assert minh.get("/nation/").status_code == 200
     lan = logged_in(figures.lan)
     # session, user; province: units, figures, marks, validity; its communes: province in scope, units, figures,
