@@ -18,7 +18,7 @@ EMBEDDED_TEST_ENV := TEST_EMBEDDED=1 DEBUG=false \
 	SECRET_KEY=test-only-secret-key-0123456789abcdefghijklmnop ALLOWED_HOSTS=testserver,localhost,127.0.0.1 \
 	SECURE_SSL_REDIRECT=false
 
-.PHONY: install run test test-security lint format worker beat web migrate bench bench-quick clean client
+.PHONY: install run test test-security screenshots lint format worker beat web migrate bench bench-quick clean client
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -57,6 +57,11 @@ client: install
 	DEBUG=true $(PY) manage.py spectacular --file var/schema.yaml
 	$(VENV)/bin/openapi-python-client generate --path var/schema.yaml --config tests/contract/client-config.yaml \
 		--output-path var/client --overwrite --fail-on-warning
+
+## The dashboard's screenshots in docs/dashboard.md, as the browser tests take them (var/screenshots).
+screenshots: install
+	$(TEST_ENV) $(VENV)/bin/pytest --create-db tests/web tests/browser/test_dashboard.py
+	mkdir -p docs/screenshots && cp var/screenshots/dashboard-*.png docs/screenshots/
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Start the README's run command in a scratch copy (embedded default: SQLite, in-process tasks),
-# log in with a demo account, check /health/, /api/docs/, that /api/v1/provinces/ lists 34 provinces and that
+# log in with a demo account, check /health/, /api/docs/, the dashboard's login and national page, that
+# /api/v1/provinces/ lists 34 provinces and that
 # the national coverage figures are there and fresh; then log in as the printed demo team leader and read its
 # team, and check that the printed URLs carry the port served.
 set -euo pipefail
@@ -60,8 +61,26 @@ members = json.loads(body)
 assert members["count"] > 0 and any(m["role"] == "leader" and m["phone"] == phone for m in members["results"]), members
 for path in ("/api/v1/", "/api/docs/", "/api/schema/"):
     assert f"{base}{path}" in printed, f"run did not print {base}{path}"
+
+# The dashboard, where the README says to open it: the login form (with its CSRF cookie), then the nation.
+import http.cookiejar
+assert f"Dashboard: {base}/" in printed, "run did not print the dashboard's URL"
+jar = http.cookiejar.CookieJar()
+browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+with browser.open(base + "/", timeout=10) as response:
+    login_page = response.read().decode()
+    assert response.url.startswith(base + "/login/") and "Đăng nhập" in login_page, response.url
+csrf = next(c.value for c in jar if c.name == "csrftoken")
+form = f"csrfmiddlewaretoken={csrf}&phone=0900000001&password=demo-cdt-2025".encode()
+request = urllib.request.Request(base + "/login/", data=form, headers={"Referer": base + "/login/"})
+with browser.open(request, timeout=30) as response:
+    page = response.read().decode()
+    assert response.url == base + "/nation/" and "Độ phủ toàn quốc" in page, response.url
+    teams = re.search(r'data-figure="teams_active">([0-9.]+)<', page).group(1)
+    assert int(teams.replace(".", "")) == nation["teams_active"], (teams, nation["teams_active"])
 assert ":8000" not in printed, "run printed a URL with :8000"
-print("smoke ok: /health/ 200, /api/docs/ 200, /api/v1/provinces/ lists", provinces["count"],
+print("smoke ok: /health/ 200, /api/docs/ 200, the dashboard shows", teams, "teams,",
+      "/api/v1/provinces/ lists", provinces["count"],
       "| national coverage:", nation["teams_active"], "teams,", nation["communes_covered"], "communes covered",
       "| team leader", phone, "leads a team of", members["count"])
 PY

@@ -47,7 +47,28 @@ EXEMPT_ROUTES = {
     "api/schema/": "the published OpenAPI schema",
     "api/docs/": "Swagger UI over the schema",
 }
-EXEMPT_PREFIXES = {"admin/": "Django admin: ScopedAdmin permissions, covered by tests/test_admin.py"}
+# The dashboard's pages (web/): session logins, not tokens; they read through the same scoped selectors, and
+# tests/web/test_pages.py (test_out_of_scope_is_404) and tests/browser/test_dashboard.py prove their scope.
+DASHBOARD = "dashboard page: scope in tests/web/test_pages.py and tests/browser/test_dashboard.py"
+EXEMPT_ROUTES |= {
+    route: DASHBOARD
+    for route in (
+        "",
+        "login/",
+        "logout/",
+        "nation/",
+        "provinces/<province_code:code>/",
+        "provinces/<province_code:code>/hamlets-without-team.csv",
+        "communes/<commune_code:code>/",
+        "reports/",
+        "reports/report.xlsx",
+        "reports/report.pdf",
+    )
+}
+EXEMPT_PREFIXES = {
+    "admin/": "Django admin: ScopedAdmin permissions, covered by tests/test_admin.py",
+    "i18n/": "Django's set_language: the language cookie, no data",
+}
 
 DATA_METHODS = ("get", "post", "put", "patch", "delete")
 

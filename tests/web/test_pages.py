@@ -254,3 +254,34 @@ def test_page_query_counts(figures, django_assert_num_queries):
     # activity: type codes, grouped; trend: days, figures
     with django_assert_num_queries(14):
         assert lan.get(f"/communes/{figures.a1.code}/").status_code == 200
+
+
+def test_before_any_recompute_the_pages_show_zeros_marked_stale(world, travel):
+    """A fresh deployment: nothing computed yet. The pages answer, with the totals of the map, zeros and the
+    stale marker, and the report of the quarter in progress says its figures were waiting."""
+    minh = logged_in(world.minh)
+    page = minh.get("/nation/").text
+    assert 'id="stale"' in page and "Chưa được tính" in page
+    assert 'data-figure="teams_active">0<' in page and 'data-figure="provinces_total">2<' in page
+    report = minh.get("/reports/").context["report"]
+    assert report.stale and report.lines[0].value == 0
+    assert 'id="stale"' in logged_in(world.lan).get(f"/provinces/{world.a.code}/").text
+
+
+def test_a_write_after_the_recompute_marks_the_pages_stale_until_the_next(figures):
+    from teams.services import team_create
+
+    lan = logged_in(figures.lan)
+    assert 'id="stale"' not in lan.get(f"/provinces/{figures.a.code}/").text
+    team_create(
+        actor=figures.lan,
+        commune_code=figures.a2.code,
+        hamlet_id=figures.hamlets.a2.pk,
+        name="Tổ mới",
+        established_on=dt.date(2026, 11, 1),
+    )
+    assert 'id="stale"' in lan.get(f"/provinces/{figures.a.code}/").text
+    assert 'id="stale"' in lan.get(f"/communes/{figures.a2.code}/").text
+    recompute_all()
+    page = lan.get(f"/provinces/{figures.a.code}/").text
+    assert 'id="stale"' not in page and 'data-figure="teams_active">3<' in page
