@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, Exists, Min, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -18,7 +18,6 @@ from coverage.compute import (
     BREAKDOWNS,
     COUNTS,
     activity_type_codes,
-    counted_activities,
     empty_figures,
     figures_outdated,
     map_provinces,
@@ -371,7 +370,8 @@ def quarter_ends(*, user, level: str, code: str, on_map: maps.Map = maps.CURRENT
     return [{**_pick(by_day[day], fields), "quarter": quarter, "day": day} for quarter, day in kept.items()]
 
 
-QUARTER_PATTERN = re.compile(r"^([0-9]{4})-Q([1-4])$")
+# Years of this service: 2000–2099 (a year 0 or 1 has no quarter before it that a date can hold).
+QUARTER_PATTERN = re.compile(r"^(20[0-9]{2})-Q([1-4])$")
 
 
 def quarter_start(label: str) -> dt.date:
@@ -431,44 +431,6 @@ def quarter_report(*, user, quarter: str, province_code: str | None = None) -> d
         report["day"] = last_of[quarter]
         report["figures"], report["units"] = read(last_of[quarter])
     return report
-
-
-def activities_by_type_two_quarters(
-    *, user, province_code: str | None = None, commune_code: str | None = None, day: dt.date | None = None
-) -> dict:
-    """Activities (and people helped) by type in the quarter of `day` (today) so far and in the whole quarter
-    before it, counted live from the activities in scope, the way the figures count them.
-
-    Returns {"quarter": label, "previous": label, "types": {code: {"quarter": {...}, "previous": {...}}}}, every
-    type present. Queries: the activity types, the grouped activities.
-    """
-    day = day or timezone.localdate()
-    label, start = quarter_of(day)
-    previous_start = previous_quarter_start(day)
-    qs = counted_activities().visible_to(user).filter(occurred_on__gte=previous_start)
-    if province_code:
-        qs = qs.filter(province__code=province_code, province__valid_to__isnull=True)
-    if commune_code:
-        qs = qs.filter(commune__code=commune_code, commune__valid_to__isnull=True)
-    this_quarter, before = Q(occurred_on__gte=start), Q(occurred_on__lt=start)
-    grouped = (
-        qs.order_by()
-        .values("type_id")
-        .annotate(
-            n=Count("id", filter=this_quarter),
-            people=Sum("people_helped", filter=this_quarter),
-            n_before=Count("id", filter=before),
-            people_before=Sum("people_helped", filter=before),
-        )
-    )
-    zero = {"activities": 0, "people_helped": 0}
-    types = {code: {"quarter": dict(zero), "previous": dict(zero)} for code in activity_type_codes()}
-    for row in grouped:
-        types[row["type_id"]] = {
-            "quarter": {"activities": row["n"], "people_helped": row["people"] or 0},
-            "previous": {"activities": row["n_before"], "people_helped": row["people_before"] or 0},
-        }
-    return {"quarter": label, "previous": quarter_of(previous_start)[0], "types": types}
 
 
 def activity_type_names() -> dict[str, str]:

@@ -53,11 +53,14 @@ def hamlets_without_team(*, user, province_code: str | None = None, commune_code
 
 
 def commune_registry(*, user, commune_code: str) -> tuple[list[Hamlet], list[Team]]:
-    """A current commune's active hamlets (by name) and active teams (commune level first), with each team's
-    hamlet and leader, in scope. Queries: the hamlets, the teams."""
+    """A current commune's active hamlets (by name), each with `covered` (an active team serves it, whoever may
+    see that team), and the active teams in scope (commune level first) with their hamlet and leader: a team
+    leader sees that their neighbours' hamlets are covered, not those teams. Queries: the hamlets, the teams."""
+    served = Team.objects.filter(hamlet=OuterRef("pk"), status=TeamStatus.ACTIVE)
     hamlets = list(
         Hamlet.objects.visible_to(user)
         .filter(commune__code=commune_code, commune__valid_to__isnull=True, active=True)
+        .annotate(covered=Exists(served))
         .order_by("name_key", "id")
     )
     teams = list(

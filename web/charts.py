@@ -43,12 +43,12 @@ def commune_map(
     """Communes as points at their dataset coordinates (equirectangular, scaled to `width`).
 
     `states` is code -> commune_state for every commune in scope; `places` is code -> (name, latitude,
-    longitude) for those the dataset places. `unplaced` counts communes without coordinates.
+    longitude), the coordinates None where the dataset gives none. `unplaced` counts communes not drawn.
     """
     counts = {UNCOVERED: 0, COVERED: 0, FULL: 0}
     for state in states.values():
         counts[state] += 1
-    located = [(code, places[code]) for code in states if code in places]
+    located = [(code, places[code]) for code in states if code in places and places[code][1] is not None]
     if not located:
         return MapPicture(width, 0, radius, "", counts, len(states), 0)
     lats = [lat for _, (_, lat, _) in located]
@@ -116,11 +116,12 @@ def trend(quarters: list[dict], lines: list[tuple[str, str, str]], *, width: int
 @dataclass(frozen=True)
 class Bar:
     label: str
-    value: int
+    value: int | None
     length: float  # 0..1 of the longest
 
 
-def bar_pairs(items: list[tuple[str, int, int]]) -> list[tuple[str, Bar, Bar]]:
-    """(label, this, before) pairs scaled to the largest value of all."""
-    top = max([max(a, b) for _, a, b in items] + [1])
-    return [(label, Bar(label, a, a / top), Bar(label, b, b / top)) for label, a, b in items]
+def bar_pairs(items: list[tuple[str, int, int | None]]) -> list[tuple[str, Bar, Bar]]:
+    """(label, this, before) pairs scaled to the largest value of all; a `before` of None (not known) stays
+    None, drawn as nothing."""
+    top = max([max(a, b or 0) for _, a, b in items] + [1])
+    return [(label, Bar(label, a, a / top), Bar(label, b, (b or 0) / top)) for label, a, b in items]

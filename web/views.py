@@ -16,8 +16,9 @@ from functools import wraps
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
@@ -87,7 +88,8 @@ def login_view(request):
                 status = exc.status_code
             else:
                 auth_login(request, user)  # its user_logged_in signal resets the failure count
-                return redirect(next_url or "web:home")
+                # A path, never a view name: redirect() would try to reverse "nation" and fail.
+                return HttpResponseRedirect(next_url or reverse("web:home"))
     return render(request, "web/login.html", {"form": form, "next": next_url}, status=status)
 
 
@@ -147,18 +149,31 @@ def _type_names(user) -> dict[str, str]:
     return {t.code: t.name_en if english else t.name_vi for t in activity_type_list(user=user)}
 
 
-def _activity_comparison(user, names: dict[str, str], **unit) -> dict:
-    counts = coverage.activities_by_type_two_quarters(user=user, **unit)
+def _activity_comparison(figures: dict, trend: dict, names: dict[str, str]) -> dict:
+    """Activities by type in the quarter so far (the unit's figures) against the whole quarter before, as its
+    last snapshot kept it (as the quarterly report states it): no live count over the activities table, whose
+    cost grows with history. "–" for the quarter before when no snapshot of it is kept."""
+    this_start = quarter_of(timezone.localdate())[1]
+    previous = quarter_of(this_start - dt.timedelta(days=1))[0]
+    base = trend["base"] if trend["base"] and trend["base"]["quarter"] == previous else None
+    now = figures["activities_by_type_quarter"]
+    before = base["activities_by_type_quarter"] if base else {}
+    codes = [code for code in names if code in now or code in before] + [c for c in now if c not in names]
     items = [
-        (names.get(code, code), c["quarter"]["activities"], c["previous"]["activities"])
-        for code, c in counts["types"].items()
+        (
+            names.get(code, code),
+            now.get(code, {}).get("activities", 0),
+            before.get(code, {}).get("activities", 0) if base else None,
+        )
+        for code in codes
     ]
     return {
-        "quarter": counts["quarter"],
-        "previous": counts["previous"],
+        "quarter": figures["quarter"],
+        "previous": previous,
+        "kept": base is not None,
         "rows": charts.bar_pairs(items),
         "total": sum(a for _, a, _ in items),
-        "total_previous": sum(b for _, _, b in items),
+        "total_previous": sum(b for _, _, b in items) if base else None,
     }
 
 
@@ -180,7 +195,7 @@ def nation(request):
     provinces = _with_ratios(coverage.provinces(user=user))
     first, second = RANKINGS[ranking]
     provinces.sort(key=lambda p: (-p[first], -p[second], p["code"]))
-    places = commune_points(user=user)
+    places = commune_points(user=user)  # every current commune in scope, placed or not
     flags = coverage.commune_coverage_flags(user=user)
     states = {code: charts.state_of(*flags.get(code, (False, False))) for code in places}
     picture = charts.commune_map(states, places, width=520, radius=1.7)
@@ -199,6 +214,8 @@ def nation(request):
 def province(request, code: str):
     """A province: its communes (sortable, filterable), its map, the hamlets without a team, and activity."""
     user = request.user
+    if scope_of(user).level == TEAM:  # a team leader's page is their commune's
+        raise Http404
     found = _with_ratios(coverage.provinces(user=user, code=code))
     if not found:
         raise Http404
@@ -207,6 +224,7 @@ def province(request, code: str):
     communes = coverage.province_communes(user=user, province_code=code)
     rows = tables.apply([tables.commune_row(r) for r in communes], query)
     missing = hamlets_without_team(user=user, province_code=code)
+    trend = _trend(user, Level.PROVINCE, code, figures)
     context = {
         "figures": figures,
         "rows": rows,
@@ -223,8 +241,8 @@ def province(request, code: str):
         ),
         "hamlets": list(missing[:HAMLETS_SHOWN]),
         "hamlets_count": missing.count(),
-        "activity": _activity_comparison(user, _type_names(user), province_code=code),
-        "trend": _trend(user, Level.PROVINCE, code, figures),
+        "trend": trend,
+        "activity": _activity_comparison(figures, trend, _type_names(user)),
         "ministry": scope_of(user).level == NATION,
     }
     return render(request, "web/province.html", context)
@@ -242,6 +260,7 @@ def commune(request, code: str):
     hamlets, teams = commune_registry(user=user, commune_code=code)
     team_of = {t.hamlet_id: t for t in teams if t.hamlet_id}
     names = _type_names(user)
+    trend = _trend(user, Level.COMMUNE, code, figures)
     context = {
         "figures": figures,
         "hamlets": [{"hamlet": h, "team": team_of.get(h.pk)} for h in hamlets],
@@ -249,8 +268,8 @@ def commune(request, code: str):
         "leader_phones": {t.pk: phone_for(user, t.leader) for t in teams if t.leader_id},
         "activities": recent_activities(user=user, commune_code=code),
         "type_names": names,
-        "activity": _activity_comparison(user, names, commune_code=code),
-        "trend": _trend(user, Level.COMMUNE, code, figures),
+        "trend": trend,
+        "activity": _activity_comparison(figures, trend, names),
         "scope_level": scope_of(user).level,
     }
     return render(request, "web/commune.html", context)
@@ -260,7 +279,7 @@ def commune(request, code: str):
 @require_GET
 def hamlets_without_team_csv(request, code: str):
     """Every hamlet of a province without a team, as CSV (UTF-8 with BOM, so that Excel reads the accents)."""
-    if not province_list(user=request.user).filter(code=code).exists():
+    if scope_of(request.user).level == TEAM or not province_list(user=request.user).filter(code=code).exists():
         raise Http404
     rows = hamlets_without_team(user=request.user, province_code=code)
     out = io.StringIO()

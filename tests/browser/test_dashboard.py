@@ -25,6 +25,7 @@ from io import StringIO
 
 import httpx
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.db import connections
 from django.test import override_settings
@@ -35,7 +36,7 @@ from pypdf import PdfReader
 from accounts.models import User
 from activities.services import activities_sync, normalize
 from areas.models import Commune
-from coverage.compute import previous_quarter_start, quarter_of
+from coverage.compute import quarter_of
 from coverage.services import recompute_all, snapshot_take
 from demo.leader import DEMO_PASSWORD
 from members.models import Background, MemberRole
@@ -45,6 +46,7 @@ from tests.conftest import ensure_reference_data
 
 MINISTRY, HANOI, OFFICER, HCM, LEADER = "0900000001", "0900000002", "0900000003", "0900000004", "0900000005"
 DEMO_COMMUNE = "00226"
+VIETNAM = dt.timezone(dt.timedelta(hours=7))
 
 
 def _number(text: str) -> int:
@@ -55,16 +57,18 @@ def _number(text: str) -> int:
 @pytest.fixture(scope="module")
 def demo(django_db_setup, django_db_blocker):
     """make run's data, recomputed, with last quarter's end kept as a snapshot and a change since."""
+    today = timezone.localdate()
+    last_quarter_end = quarter_of(today)[1] - dt.timedelta(days=1)
     with django_db_blocker.unblock():
         ensure_reference_data()
         call_command("load_areas", stdout=StringIO(), stderr=StringIO())
-        with override_settings(DEBUG=True):
-            call_command("seed_demo", base_url="http://testserver", stdout=StringIO(), stderr=StringIO())
-        recompute_all()
-        today = timezone.localdate()
-        last_quarter_end = quarter_of(today)[1] - dt.timedelta(days=1)
-        snapshot_take(day=last_quarter_end)
-        # Since then: a team in a commune that had none, and an activity of last quarter (logged late).
+        # The demo as it stood on the last day of last quarter, and that night's snapshot.
+        with time_machine.travel(dt.datetime.combine(last_quarter_end, dt.time(20, 0), tzinfo=VIETNAM), tick=False):
+            with override_settings(DEBUG=True):
+                call_command("seed_demo", base_url="http://testserver", stdout=StringIO(), stderr=StringIO())
+            recompute_all()
+            snapshot_take()
+        # Since then: a team in a commune that had none, an activity of last quarter (logged late), one today.
         officer = User.objects.get(phone=HANOI)
         uncovered = Commune.objects.current().filter(province__code="01", teams__isnull=True).order_by("code").first()
         team, _ = team_create(
@@ -81,12 +85,17 @@ def demo(django_db_setup, django_db_blocker):
                 joined_on=today,
             )
         leader = User.objects.get(phone=LEADER)
-        earlier = previous_quarter_start(today) + dt.timedelta(days=20)
-        item = {"team": leader.team_id, "type": "vneid", "occurred_on": earlier, "people_helped": 11}
-        activities_sync(actor=leader, items=[(uuid.uuid4(), normalize(item), None)])
+        late = {"team": leader.team_id, "type": "vneid", "occurred_on": last_quarter_end, "people_helped": 11}
+        now = {"team": leader.team_id, "type": "online_public_services", "occurred_on": today, "people_helped": 3}
+        activities_sync(actor=leader, items=[(uuid.uuid4(), normalize(item), None) for item in (late, now)])
         recompute_all()
         snapshot_take()
-        yield {"today": today, "last_quarter": quarter_of(last_quarter_end)[0], "new_commune": uncovered.code}
+        yield {
+            "today": today,
+            "last_quarter": quarter_of(last_quarter_end)[0],
+            "last_quarter_end": str(last_quarter_end),
+            "new_commune": uncovered.code,
+        }
         call_command("flush", interactive=False, verbosity=0)
         ensure_reference_data()
 
@@ -232,9 +241,7 @@ def test_the_nation_page_shows_the_apis_figures(server, demo, page, tokens, scre
     assert page.locator(f"#commune-map circle.uncovered[data-code='{demo['new_commune']}']").count() == 0
 
     # The trend: last quarter's snapshot, then this quarter's; and the change since last quarter's end.
-    then = api(
-        server, tokens, MINISTRY, "/coverage/national/", as_of=str(quarter_of(demo["today"])[1] - dt.timedelta(days=1))
-    )
+    then = api(server, tokens, MINISTRY, "/coverage/national/", as_of=demo["last_quarter_end"])
     trend = page.locator("#trend-table tbody tr")
     assert trend.nth(0).locator("td").nth(0).inner_text() == demo["last_quarter"]
     assert _number(trend.nth(0).locator("td").nth(2).inner_text()) == then["teams_active"]
@@ -302,13 +309,18 @@ def test_the_province_table_sorts_filters_and_matches_the_api(server, demo, page
     }
     assert in_api <= {int(line[2]) for line in lines[1:]}
 
-    # Activity by type this quarter, against last quarter (the late one).
+    # Activity by type this quarter (the figures), against last quarter as its last snapshot kept it (not the
+    # activity logged late for it).
     by_type = province["activities_by_type_quarter"]
     this_quarter = page.locator("#activity-table tbody td[data-quarter=this]")
-    assert sum(_number(this_quarter.nth(i).inner_text()) for i in range(this_quarter.count())) == sum(
-        v["activities"] for v in by_type.values()
+    assert (
+        sum(_number(this_quarter.nth(i).inner_text()) for i in range(this_quarter.count()))
+        == sum(v["activities"] for v in by_type.values())
+        == 1
     )
-    assert _number(page.locator("#activity-total-previous").inner_text()) == 1
+    then = api(server, tokens, HANOI, "/coverage/provinces/01/", as_of=demo["last_quarter_end"])
+    before = sum(v["activities"] for v in then["activities_by_type_quarter"].values())
+    assert _number(page.locator("#activity-total-previous").inner_text()) == before > 0
 
 
 def test_the_commune_page_lists_hamlets_teams_and_masked_leaders(server, demo, page, tokens, screenshots):
@@ -448,7 +460,7 @@ def test_the_quarterly_report_downloads_open_and_state_the_apis_figures(server, 
         tokens,
         MINISTRY,
         "/coverage/provinces/01/",
-        as_of=str(quarter_of(demo["today"])[1] - dt.timedelta(days=1)),
+        as_of=demo["last_quarter_end"],
     )
     page.context.clear_cookies()
     log_in(page, server, HANOI)

@@ -19,7 +19,7 @@ from pypdf import PdfReader
 from activities.models import Activity
 from coverage.services import recompute_all, snapshot_take
 from tests.conftest import PASSWORD
-from tests.factories import HamletFactory
+from tests.factories import HamletFactory, TeamFactory
 from web.templatetags.dashboard import num
 
 pytestmark = pytest.mark.django_db
@@ -246,13 +246,12 @@ def test_page_query_counts(figures, django_assert_num_queries):
         assert minh.get("/nation/").status_code == 200
     lan = logged_in(figures.lan)
     # session, user; province: units, figures, marks, validity; its communes: province in scope, units, figures,
-    # marks, validity; points; hamlets without a team: rows, count; activity: types, grouped, type names;
-    # trend: days, figures
-    with django_assert_num_queries(19):
+    # marks, validity; points; hamlets without a team: rows, count; trend: days, figures; type names
+    with django_assert_num_queries(17):
         assert lan.get(f"/provinces/{figures.a.code}/").status_code == 200
     # session, user; commune: units, figures, marks, validity; hamlets, teams; recent activities; type names;
-    # activity: type codes, grouped; trend: days, figures
-    with django_assert_num_queries(14):
+    # trend: days, figures
+    with django_assert_num_queries(12):
         assert lan.get(f"/communes/{figures.a1.code}/").status_code == 200
 
 
@@ -285,3 +284,24 @@ def test_a_write_after_the_recompute_marks_the_pages_stale_until_the_next(figure
     recompute_all()
     page = lan.get(f"/provinces/{figures.a.code}/").text
     assert 'id="stale"' not in page and 'data-figure="teams_active">3<' in page
+
+
+def test_a_team_leader_sees_their_commune_not_the_province_and_not_other_teams(figures):
+    other = TeamFactory(commune=figures.a1, hamlet=HamletFactory(commune=figures.a1, name="Thôn Bên"), name="Tổ bên")
+    tuan = logged_in(figures.tuan)
+    for path in (f"/provinces/{figures.a.code}/", f"/provinces/{figures.a.code}/hamlets-without-team.csv"):
+        assert tuan.get(path).status_code == 404, path
+    page = tuan.get(f"/communes/{figures.a1.code}/").text
+    # The neighbouring hamlet is covered, and says so; its team (name, leader) is not in the leader's scope.
+    assert f'data-hamlet="{other.hamlet_id}" class="covered"' in page and "Tổ bên" not in page
+    assert figures.teams.a1.name in page
+
+
+def test_bad_quarters_and_next_urls_never_give_a_500(figures):
+    minh = logged_in(figures.minh)
+    for quarter in ("0000-Q1", "0001-Q1", "9999-Q4", "2026-Q0", "２０２６-Q1"):
+        assert minh.get("/reports/", {"quarter": quarter}).status_code == 400, quarter
+    client = Client()
+    for target, landing in (("nation", "nation"), ("/nation/", "/nation/"), ("https://evil.example/", "/")):
+        answer = client.post(f"/login/?next={target}", {"phone": figures.minh.phone, "password": PASSWORD})
+        assert answer.status_code == 302 and answer["Location"] == landing, target
