@@ -31,10 +31,10 @@ def map_source(on_map: maps.Map = maps.CURRENT) -> AreaSource | None:
     return AreaSource.objects.filter(valid_from=on_map.starts).order_by("-loaded_at").first()
 
 
-def commune_points(*, user, province_code: str | None = None) -> dict[str, tuple[str, float, float]]:
-    """Where each current commune in scope (of one province) lies: code -> (name, latitude, longitude), for
-    those the dataset places. One query."""
-    qs = Commune.objects.current().visible_to(user).filter(latitude__isnull=False, longitude__isnull=False)
+def commune_points(*, user, province_code: str | None = None) -> dict[str, tuple[str, float | None, float | None]]:
+    """Where each current commune in scope (of one province) lies: code -> (name, latitude, longitude); None
+    where the dataset gives no coordinates. One query."""
+    qs = Commune.objects.current().visible_to(user)
     if province_code:
         qs = qs.filter(province__code=province_code)
     return {code: (name, lat, lon) for code, name, lat, lon in qs.values_list("code", "name", "latitude", "longitude")}
