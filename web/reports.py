@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from areas.selectors import map_source
 from coverage import selectors as coverage
@@ -171,64 +172,44 @@ def _summary(report: Report, figures: dict, nation: bool) -> list[str]:
     return sentences
 
 
+# The units' tables: (header, figure, kind); a "flag" figure is written yes/no.
+_PROVINCE_COLUMNS = [
+    (gettext_lazy("Code"), "code", "text"),
+    (gettext_lazy("Province"), "name", "text"),
+    (gettext_lazy("Communes"), "communes_total", "int"),
+    (gettext_lazy("Communes with a team"), "communes_covered", "int"),
+    (gettext_lazy("Complete"), "complete", "flag"),
+]
+_COMMUNE_COLUMNS = [
+    (gettext_lazy("Code"), "code", "text"),
+    (gettext_lazy("Commune"), "name", "text"),
+    (gettext_lazy("Has a team"), "covered", "flag"),
+    (gettext_lazy("Every hamlet"), "fully_covered", "flag"),
+]
+_UNIT_COUNTS = [
+    (gettext_lazy("Hamlets"), "hamlets_total", "int"),
+    (gettext_lazy("Hamlets with a team"), "hamlets_covered", "int"),
+    (gettext_lazy("Teams"), "teams_active", "int"),
+    (gettext_lazy("Members"), "members_active", "int"),
+    (gettext_lazy("Activities in the quarter"), "activities_quarter", "int"),
+]
+
+
 def _units_table(units: list[dict], *, nation: bool) -> Table:
-    if nation:
-        headers = [
-            _("Code"),
-            _("Province"),
-            _("Communes"),
-            _("Communes with a team"),
-            _("Complete"),
-            _("Hamlets"),
-            _("Hamlets with a team"),
-            _("Teams"),
-            _("Members"),
-            _("Activities in the quarter"),
-        ]
-        rows = [
-            [
-                u["code"],
-                u["name"],
-                u["communes_total"],
-                u["communes_covered"],
-                _("yes") if u["complete"] else _("no"),
-                u["hamlets_total"],
-                u["hamlets_covered"],
-                u["teams_active"],
-                u["members_active"],
-                u["activities_quarter"],
-            ]
-            for u in units
-        ]
-        kinds = ["text", "text", "int", "int", "text", "int", "int", "int", "int", "int"]
-        return Table(_("By province"), headers, rows, kinds)
-    headers = [
-        _("Code"),
-        _("Commune"),
-        _("Has a team"),
-        _("Every hamlet"),
-        _("Hamlets"),
-        _("Hamlets with a team"),
-        _("Teams"),
-        _("Members"),
-        _("Activities in the quarter"),
-    ]
-    rows = [
-        [
-            u["code"],
-            u["name"],
-            _("yes") if u["covered"] else _("no"),
-            _("yes") if u["fully_covered"] else _("no"),
-            u["hamlets_total"],
-            u["hamlets_covered"],
-            u["teams_active"],
-            u["members_active"],
-            u["activities_quarter"],
-        ]
-        for u in units
-    ]
-    kinds = ["text", "text", "text", "text", "int", "int", "int", "int", "int"]
-    return Table(_("By commune"), headers, rows, kinds)
+    """The provinces of the nation, or the communes of a province, one row each."""
+    columns = (_PROVINCE_COLUMNS if nation else _COMMUNE_COLUMNS) + _UNIT_COUNTS
+
+    def cell(unit: dict, name: str, kind: str):
+        if kind == "flag":
+            return _("yes") if unit[name] else _("no")
+        return unit[name]
+
+    return Table(
+        _("By province") if nation else _("By commune"),
+        [str(header) for header, _name, _kind in columns],
+        [[cell(unit, name, kind) for _header, name, kind in columns] for unit in units],
+        ["text" if kind == "flag" else kind for _header, _name, kind in columns],
+    )
 
 
 def _breakdown(title: str, counts: dict, labels: dict) -> Table:
