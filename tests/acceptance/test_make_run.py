@@ -163,10 +163,16 @@ def test_a_write_is_in_the_next_read_with_no_worker(served):
 def test_make_run_prints_the_urls_of_the_port_it_serves(served):
     base, log_path = served
     printed = log_path.read_text()
-    for label, path in (("API:", "/api/v1/"), ("API docs:", "/api/docs/"), ("Schema:", "/api/schema/")):
+    for label, path in (
+        ("Dashboard:", "/"),
+        ("API:", "/api/v1/"),
+        ("API docs:", "/api/docs/"),
+        ("Schema:", "/api/schema/"),
+    ):
         assert re.search(rf"^{label}\s+{re.escape(base + path)}$", printed, re.M), printed[-3000:]
     assert ":8000" not in printed
     assert httpx.get(f"{base}/api/docs/", timeout=10).status_code == 200
+    assert "/login/" in str(httpx.get(f"{base}/", timeout=10, follow_redirects=True).url)
     assert httpx.get(f"{base}/api/schema/", timeout=30).status_code == 200
 
 

@@ -46,8 +46,8 @@ class Command(BaseCommand):
             self.stdout.write(self.style.WARNING(f"Demo team leader: {note}"))
         # The coverage figures the demo logins will read (recomputed in-process after each write).
         call_command("show_coverage", stdout=self.stdout, stderr=self.stderr)
-        self.stdout.write(self.style.SUCCESS(f"\nDashboard: {url}/ (log in with a demo login below)"))
-        self.stdout.write(f"API:      {url}/api/v1/coverage/national/ (and the rest under /api/v1/)")
+        self.stdout.write(self.style.SUCCESS(f"\nDashboard: {url}/"))
+        self.stdout.write(f"API:      {url}/api/v1/")
         self.stdout.write(f"API docs: {url}/api/docs/")
         self.stdout.write(f"Schema:   {url}/api/schema/")
         self.stdout.write(f'Log in:   POST {url}/api/v1/auth/token/ with {{"phone": ..., "password": ...}}')
