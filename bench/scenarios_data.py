@@ -149,6 +149,8 @@ class DataScenarios:
         from django.db import connection
         from django.utils import timezone
 
+        from areas import maps
+        from areas.models import Commune
         from bench import sql
         from coverage.models import CommuneFigures
 
@@ -171,10 +173,9 @@ class DataScenarios:
                 sql_runs.append(time.perf_counter() - started)
             say(f"recompute run {run + 1}: worker {worker_runs[-1]:.2f} s, SQL {sql_runs[-1]:.2f} s")
         self.outbox_drains = True
-        # The 2025 map's communes: the yardstick computes those (the recompute does the 2024 map's too).
-        stored = {
-            row["commune_id"]: row for row in CommuneFigures.objects.filter(commune__valid_to__isnull=True).values()
-        }
+        # Every commune of both maps: the yardstick computes both, as the recompute does.
+        on_maps = Commune.objects.current(today).values("id").union(Commune.objects.current(maps.OLD.day()).values("id"))
+        stored = {row["commune_id"]: row for row in CommuneFigures.objects.filter(commune_id__in=on_maps).values()}
         problems = sql.compare(rows, stored)
         worker_pid = self.processes.pid("worker")
         children = [p for p in procs.tree(worker_pid) if p != worker_pid]

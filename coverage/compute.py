@@ -1,15 +1,20 @@
 """The one set-based computation of coverage figures, used by the full and the incremental path alike.
 
-compute_communes() reads the source rows with a fixed number of GROUP BY queries, whatever the
-number of communes; the filter is the only difference between a full and an incremental run.
-Province and national figures are rolled up from the stored commune figures, over the units that the
-map holds on the day (map_totals): a commune without stored figures counts as zero, never as absent.
+read_sources() reads the source rows with four GROUP BY queries, whatever the number of communes, each group
+carrying its place on the 2024 map, so that one read serves both maps; compute_communes() and
+compute_old_communes() turn them into figures. The filter is the only difference between a full and an
+incremental run. Province and national figures are rolled up from the commune figures (in memory on the
+full path, stored on the incremental one), over the units that the map holds on the day (map_totals): a
+commune without figures counts as zero, never as absent.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
 from django.db.models import Count, Min, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -145,22 +150,125 @@ def _finish(figures: dict) -> dict:
     return figures
 
 
+@dataclass
+class Sources:
+    """The source rows of some 2025 communes (all when `commune_ids` is None), grouped; each group carries its
+    place on the 2024 map (`placed`: the hamlet's old commune, else a commune-level team's own; None when not
+    recorded), so that one read serves both maps. Tuples, in these orders:
+
+    hamlets (commune_id, old_commune_id, total, covered, old_missing); teams (commune_id, placed, size_status, n,
+    at_hamlet, unplaced); members (commune_id, placed, role, background, n); activities (commune_id, placed,
+    type_id, n, people, n_quarter, people_quarter).
+    """
+
+    commune_ids: frozenset[int] | None
+    hamlets: list[tuple]
+    teams: list[tuple]
+    members: list[tuple]
+    activities: list[tuple]
+
+    def covers(self, commune_ids) -> bool:
+        return self.commune_ids is None or self.commune_ids.issuperset(commune_ids)
+
+
+# A row's place on the 2024 map through its team (members, activities) or as a team.
+_TEAM_PLACE = Coalesce("hamlet__old_commune_id", "old_commune_id")
+_PLACE_BY_TEAM = Coalesce("team__hamlet__old_commune_id", "team__old_commune_id")
+
+
+def read_sources(commune_ids=None, *, quarter_start: dt.date) -> Sources:
+    """Four GROUP BY queries over the source tables, whatever the number of communes.
+
+    Activities are counted per team first and only then joined to the teams and their hamlets for the place:
+    joining every activity row costs twice the scan (docs/performance.md).
+    """
+    ids = None if commune_ids is None else frozenset(commune_ids)
+    scope = Q() if ids is None else Q(commune_id__in=sorted(ids))
+    hamlets = (
+        Hamlet.objects.filter(scope, active=True)
+        .order_by()
+        .values("commune_id", "old_commune_id")
+        .annotate(
+            total=Count("id", distinct=True),
+            covered=Count("id", filter=Q(teams__status="active"), distinct=True),
+            old_missing=Count("id", filter=Q(old_commune__isnull=True), distinct=True),
+        )
+        .values_list("commune_id", "old_commune_id", "total", "covered", "old_missing")
+    )
+    teams = (
+        Team.objects.filter(scope, status=TeamStatus.ACTIVE)
+        .order_by()
+        .values("commune_id", "size_status", placed=_TEAM_PLACE)
+        .annotate(
+            n=Count("id"), at_hamlet=Count("id", filter=Q(hamlet__isnull=False)), unplaced=Count("id", filter=UNPLACED)
+        )
+        .values_list("commune_id", "placed", "size_status", "n", "at_hamlet", "unplaced")
+    )
+    members = (
+        Member.objects.filter(scope, active=True)
+        .order_by()
+        .values("commune_id", "role", "background", placed=_PLACE_BY_TEAM)
+        .annotate(n=Count("id"))
+        .values_list("commune_id", "placed", "role", "background", "n")
+    )
+    return Sources(
+        commune_ids=ids,
+        hamlets=list(hamlets),
+        teams=list(teams),
+        members=list(members),
+        activities=_activities_placed(scope, quarter_start),
+    )
+
+
+def _activities_placed(scope: Q, quarter_start: dt.date) -> list[tuple]:
+    in_quarter = Q(occurred_on__gte=quarter_start)
+    per_team = (
+        counted_activities()
+        .filter(scope)
+        .order_by()
+        .values("commune_id", "team_id", "type_id")
+        .annotate(
+            n=Count("id"),
+            people=Sum("people_helped"),
+            n_quarter=Count("id", filter=in_quarter),
+            people_quarter=Sum("people_helped", filter=in_quarter),
+        )
+    )
+    try:
+        inner, params = per_team.query.sql_with_params()
+    except EmptyResultSet:
+        return []
+    team, hamlet = Team._meta.db_table, Hamlet._meta.db_table
+    place = "COALESCE(h.old_commune_id, t.old_commune_id)"
+    sql = (
+        f"SELECT a.commune_id, {place}, a.type_id, SUM(a.n), SUM(a.people), SUM(a.n_quarter), SUM(a.people_quarter) "
+        f"FROM ({inner}) AS a LEFT JOIN {team} AS t ON t.id = a.team_id LEFT JOIN {hamlet} AS h ON h.id = t.hamlet_id "
+        f"GROUP BY a.commune_id, {place}, a.type_id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
 def compute_communes(
-    commune_ids=None, *, today: dt.date | None = None, type_codes: list[str] | None = None
+    commune_ids=None,
+    *,
+    today: dt.date | None = None,
+    type_codes: list[str] | None = None,
+    sources: Sources | None = None,
 ) -> dict[int, dict]:
     """Figures of these communes (every current commune when None), keyed by commune id.
 
-    Seven queries: communes, activity types (unless given), the communes made of one old commune (where a
-    team's place on the 2024 map is certain), hamlets, teams, members, activities.
+    Queries: communes, activity types (unless given), the communes made of one old commune (where a team's
+    place on the 2024 map is certain), and read_sources' four unless `sources` (covering these) are given.
     """
     today = today or timezone.localdate()
     quarter, quarter_start = quarter_of(today)
     communes = Commune.objects.current(today)
-    scope = Q()
+    ids = None
     if commune_ids is not None:
         ids = sorted(set(commune_ids))
         communes = communes.filter(pk__in=ids)
-        scope = Q(commune_id__in=ids)
     type_codes = activity_type_codes() if type_codes is None else type_codes
     result: dict[int, dict] = {}
     for commune_id, province_id in communes.values_list("id", "province_id"):
@@ -168,54 +276,33 @@ def compute_communes(
         figures["province_id"] = province_id
         figures["quarter"] = quarter
         result[commune_id] = figures
+    if sources is None or (ids is not None and not sources.covers(ids)):
+        sources = read_sources(ids, quarter_start=quarter_start)
 
-    hamlets = (
-        Hamlet.objects.filter(scope, active=True)
-        .values("commune_id")
-        .annotate(
-            total=Count("id", distinct=True),
-            covered=Count("id", filter=Q(teams__status="active"), distinct=True),
-            old_missing=Count("id", filter=Q(old_commune__isnull=True), distinct=True),
-        )
-    )
-    for row in hamlets:
-        figures = result.get(row["commune_id"])
+    for commune_id, _old, total, covered, old_missing in sources.hamlets:
+        figures = result.get(commune_id)
         if figures is not None:
-            figures["hamlets_total"] = row["total"]
-            figures["hamlets_covered"] = row["covered"]
-            figures["hamlets_old_commune_missing"] = row["old_missing"]
+            figures["hamlets_total"] += total
+            figures["hamlets_covered"] += covered
+            figures["hamlets_old_commune_missing"] += old_missing
 
-    sole = sole_predecessors(None if commune_ids is None else ids)
-    teams = (
-        Team.objects.filter(scope, status=TeamStatus.ACTIVE)
-        .values("commune_id", "size_status")
-        .annotate(
-            n=Count("id"), at_hamlet=Count("id", filter=Q(hamlet__isnull=False)), unplaced=Count("id", filter=UNPLACED)
-        )
-    )
-    for row in teams:
-        figures = result.get(row["commune_id"])
+    sole = sole_predecessors(ids)
+    for commune_id, _placed, size_status, n, at_hamlet, unplaced in sources.teams:
+        figures = result.get(commune_id)
         if figures is not None:
-            if row["commune_id"] not in sole:
-                figures["teams_unattributed"] += row["unplaced"]
-            figures["teams_active"] += row["n"]
-            figures["teams_hamlet_level"] += row["at_hamlet"]
-            figures["teams_commune_level"] += row["n"] - row["at_hamlet"]
-            figures["teams_by_size_status"][row["size_status"]] += row["n"]
+            if commune_id not in sole:
+                figures["teams_unattributed"] += unplaced
+            _add_teams(figures, size_status, n, at_hamlet)
 
-    members = (
-        Member.objects.filter(scope, active=True).values("commune_id", "role", "background").annotate(n=Count("id"))
-    )
-    for row in members:
-        figures = result.get(row["commune_id"])
+    for commune_id, _placed, role, background, n in sources.members:
+        figures = result.get(commune_id)
         if figures is not None:
-            _add_members(figures, row)
+            _add_members(figures, role, background, n)
 
-    activities = _activity_groups(counted_activities().filter(scope).values("commune_id", "type_id"), quarter_start)
-    for row in activities:
-        figures = result.get(row["commune_id"])
+    for commune_id, _placed, *counts in sources.activities:
+        figures = result.get(commune_id)
         if figures is not None:
-            _add_activities(figures, row)
+            _add_activities(figures, *counts)
 
     for figures in result.values():
         _finish(figures)
@@ -230,17 +317,18 @@ def _placed(explicit, commune_id: int, sole: dict[int, int]) -> int | None:
 
 
 def compute_old_communes(
-    old_ids=None, *, today: dt.date | None = None, type_codes: list[str] | None = None
+    old_ids=None, *, today: dt.date | None = None, type_codes: list[str] | None = None, sources: Sources | None = None
 ) -> dict[int, dict]:
     """Figures of these communes of the 2024 map (all when None), from the rows placed in them, keyed by id.
 
     A row is placed by its hamlet's old commune, a commune-level team's own, or the only commune its 2025
-    commune was made of (docs/coverage.md). Rows are read from the 2025 communes the old ones went into,
-    so the cost follows those. teams_unattributed and hamlets_old_commune_missing count what those 2025
-    communes could not place, from their stored figures (compute and store the 2025 map first).
+    commune was made of (docs/coverage.md). Rows are read from the 2025 communes the old ones went into
+    (`sources` when they cover those), so the cost follows those. teams_unattributed and
+    hamlets_old_commune_missing count what those 2025 communes could not place, from their stored figures
+    (compute and store the 2025 map first).
 
-    Eight queries: the old communes, the crosswalk around them, hamlets, teams, members, activities,
-    activity types (unless given), and the stored figures of their 2025 communes.
+    Queries: the old communes, the crosswalk around them, read_sources' four (unless given), activity types
+    (unless given), and the stored figures of their 2025 communes.
     """
     today = today or timezone.localdate()
     quarter, quarter_start = quarter_of(today)
@@ -263,103 +351,80 @@ def compute_old_communes(
         predecessors.setdefault(new_id, []).append(old_id)
         successors.setdefault(old_id, []).append(new_id)
     sole = {new_id: olds[0] for new_id, olds in predecessors.items() if len(olds) == 1}
-    scope = Q(commune_id__in=list(predecessors))
+    if sources is None or not sources.covers(predecessors):
+        sources = read_sources(list(predecessors), quarter_start=quarter_start)
 
-    hamlets = (
-        Hamlet.objects.filter(scope, active=True)
-        .values("commune_id", "old_commune_id")
-        .annotate(
-            total=Count("id", distinct=True), covered=Count("id", filter=Q(teams__status="active"), distinct=True)
+    def place(placed, commune_id: int) -> dict | None:
+        # A row of a 2025 commune outside the crosswalk around these is never theirs.
+        if commune_id not in predecessors:
+            return None
+        return result.get(_placed(placed, commune_id, sole))
+
+    for commune_id, old_commune_id, total, covered, _missing in sources.hamlets:
+        figures = place(old_commune_id, commune_id)
+        if figures is not None:
+            figures["hamlets_total"] += total
+            figures["hamlets_covered"] += covered
+
+    for commune_id, placed, size_status, n, at_hamlet, _unplaced in sources.teams:
+        figures = place(placed, commune_id)
+        if figures is not None:
+            _add_teams(figures, size_status, n, at_hamlet)
+
+    for commune_id, placed, role, background, n in sources.members:
+        figures = place(placed, commune_id)
+        if figures is not None:
+            _add_members(figures, role, background, n)
+
+    for commune_id, placed, *counts in sources.activities:
+        figures = place(placed, commune_id)
+        if figures is not None:
+            _add_activities(figures, *counts)
+
+    stored = {
+        commune_id: (teams, hamlets)
+        for commune_id, teams, hamlets in CommuneFigures.objects.filter(commune_id__in=list(predecessors)).values_list(
+            "commune_id", "teams_unattributed", "hamlets_old_commune_missing"
         )
-    )
-    for row in hamlets:
-        figures = result.get(_placed(row["old_commune_id"], row["commune_id"], sole))
-        if figures is not None:
-            figures["hamlets_total"] += row["total"]
-            figures["hamlets_covered"] += row["covered"]
-
-    team_place = Coalesce("hamlet__old_commune_id", "old_commune_id")
-    teams = (
-        Team.objects.filter(scope, status=TeamStatus.ACTIVE)
-        .values("commune_id", "size_status", placed=team_place)
-        .annotate(n=Count("id"), at_hamlet=Count("id", filter=Q(hamlet__isnull=False)))
-    )
-    for row in teams:
-        figures = result.get(_placed(row["placed"], row["commune_id"], sole))
-        if figures is not None:
-            figures["teams_active"] += row["n"]
-            figures["teams_hamlet_level"] += row["at_hamlet"]
-            figures["teams_commune_level"] += row["n"] - row["at_hamlet"]
-            figures["teams_by_size_status"][row["size_status"]] += row["n"]
-
-    placed_by_team = Coalesce("team__hamlet__old_commune_id", "team__old_commune_id")
-    members = (
-        Member.objects.filter(scope, active=True)
-        .values("commune_id", "role", "background", placed=placed_by_team)
-        .annotate(n=Count("id"))
-    )
-    for row in members:
-        figures = result.get(_placed(row["placed"], row["commune_id"], sole))
-        if figures is not None:
-            _add_members(figures, row)
-
-    activities = _activity_groups(
-        counted_activities().filter(scope).values("commune_id", "type_id", placed=placed_by_team),
-        quarter_start,
-    )
-    for row in activities:
-        figures = result.get(_placed(row["placed"], row["commune_id"], sole))
-        if figures is not None:
-            _add_activities(figures, row)
-
-    unplaced = dict(
-        CommuneFigures.objects.filter(commune_id__in=list(predecessors)).values_list("commune_id", "teams_unattributed")
-    )
-    missing = dict(
-        CommuneFigures.objects.filter(commune_id__in=list(predecessors)).values_list(
-            "commune_id", "hamlets_old_commune_missing"
-        )
-    )
+    }
     for commune_id, figures in result.items():
         around_it = successors.get(commune_id, [])
-        figures["teams_unattributed"] = sum(unplaced.get(n, 0) for n in around_it)
-        figures["hamlets_old_commune_missing"] = sum(missing.get(n, 0) for n in around_it if n not in sole)
+        figures["teams_unattributed"] = sum(stored.get(n, (0, 0))[0] for n in around_it)
+        figures["hamlets_old_commune_missing"] = sum(stored.get(n, (0, 0))[1] for n in around_it if n not in sole)
         _finish(figures)
         figures["covered"] = figures["teams_active"] > 0
         figures["fully_covered"] = figures["covered"] and figures["hamlets_covered"] == figures["hamlets_total"]
     return result
 
 
-def _activity_groups(grouped, quarter_start: dt.date):
-    """Activities grouped as `grouped` says, counted all time and in the quarter from quarter_start."""
-    in_quarter = Q(occurred_on__gte=quarter_start)
-    return grouped.annotate(
-        n=Count("id"),
-        people=Sum("people_helped"),
-        n_quarter=Count("id", filter=in_quarter),
-        people_quarter=Sum("people_helped", filter=in_quarter),
-    )
+def _add_teams(figures: dict, size_status: str, n: int, at_hamlet: int) -> None:
+    """Add one GROUP BY row of active teams (by size status) to a unit's figures."""
+    figures["teams_active"] += n
+    figures["teams_hamlet_level"] += at_hamlet
+    figures["teams_commune_level"] += n - at_hamlet
+    figures["teams_by_size_status"][size_status] += n
 
 
-def _add_members(figures: dict, row: dict) -> None:
+def _add_members(figures: dict, role: str, background: str, n: int) -> None:
     """Add one GROUP BY row of members (by role and background) to a unit's figures."""
-    figures["members_active"] += row["n"]
-    figures["members_by_role"][row["role"]] += row["n"]
-    figures["members_by_background"][row["background"]] += row["n"]
+    figures["members_active"] += n
+    figures["members_by_role"][role] += n
+    figures["members_by_background"][background] += n
 
 
-def _add_activities(figures: dict, row: dict) -> None:
-    """Add one GROUP BY row of activities (by type) to a unit's figures."""
-    people, people_quarter = row["people"] or 0, row["people_quarter"] or 0
-    figures["activities"] += row["n"]
+def _add_activities(figures: dict, type_id: str, n: int, people, n_quarter: int, people_quarter) -> None:
+    """Add one GROUP BY row of activities (by type: all time, and in the quarter) to a unit's figures."""
+    people, people_quarter = int(people or 0), int(people_quarter or 0)
+    n, n_quarter = int(n), int(n_quarter)
+    figures["activities"] += n
     figures["people_helped"] += people
-    figures["activities_quarter"] += row["n_quarter"]
+    figures["activities_quarter"] += n_quarter
     figures["people_helped_quarter"] += people_quarter
-    by_type = figures["activities_by_type"].setdefault(row["type_id"], {"activities": 0, "people_helped": 0})
-    by_type["activities"] += row["n"]
+    by_type = figures["activities_by_type"].setdefault(type_id, {"activities": 0, "people_helped": 0})
+    by_type["activities"] += n
     by_type["people_helped"] += people
-    by_quarter = figures["activities_by_type_quarter"].setdefault(row["type_id"], {"activities": 0, "people_helped": 0})
-    by_quarter["activities"] += row["n_quarter"]
+    by_quarter = figures["activities_by_type_quarter"].setdefault(type_id, {"activities": 0, "people_helped": 0})
+    by_quarter["activities"] += n_quarter
     by_quarter["people_helped"] += people_quarter
 
 
