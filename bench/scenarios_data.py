@@ -174,7 +174,8 @@ class DataScenarios:
             say(f"recompute run {run + 1}: worker {worker_runs[-1]:.2f} s, SQL {sql_runs[-1]:.2f} s")
         self.outbox_drains = True
         # Every commune of both maps: the yardstick computes both, as the recompute does.
-        on_maps = Commune.objects.current(today).values("id").union(Commune.objects.current(maps.OLD.day()).values("id"))
+        on_maps = Commune.objects.current(today).values("id")
+        on_maps = on_maps.union(Commune.objects.current(maps.OLD.day()).values("id"))
         stored = {row["commune_id"]: row for row in CommuneFigures.objects.filter(commune_id__in=on_maps).values()}
         problems = sql.compare(rows, stored)
         worker_pid = self.processes.pid("worker")
