@@ -14,14 +14,24 @@ follows RFC 9110: a list of tags, weak comparison (`W/` ignored), and `*` for "a
 Only JSON answers are conditional; a CSV or XLSX export is not. A view that serves this sets
 `conditional_get = True`, which the schema (config.schema) reads to document If-None-Match, the ETag
 header and the 304.
+
+A view whose body depends only on the validator, the URL, the language and the requester's scope (not on
+who they are) sets `body_cache = True`: its rendered JSON is kept in the cache under a key made of those, so
+that a full answer to anyone with the same scope is the validator's query and one cache read. A changed
+validator is a new key, so a body is never served after what it depends on changed; the old one expires
+(settings.BODY_CACHE_SECONDS). Without the cache (Redis down) the body is computed, as without the option.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
 from django.core.paginator import InvalidPage
 from django.core.paginator import Paginator as DjangoPaginator
@@ -38,8 +48,12 @@ from rest_framework.response import Response
 # every client then fetches each body once more.
 REVISION = 1
 
+logger = logging.getLogger(__name__)
+
 # Who asks, as far as a body can depend on it: the login and the scope its role grants (accounts.scoping).
 REQUESTER = ("pk", "role", "province_id", "commune_id", "team_id")
+# What a scoped body without personal data depends on: the scope, not the login (body_cache).
+SCOPE = REQUESTER[1:]
 
 STAR = "*"
 
@@ -106,10 +120,29 @@ class _Counted:
         return self.queryset[key]
 
 
+class Rendered(Response):
+    """A 200 whose body is already rendered (by the same renderer DRF would use): DRF sets its headers as for
+    any Response, and sends the bytes as they are. `data` decodes them, for a caller that reads it."""
+
+    def __init__(self, body: bytes):
+        super().__init__()
+        self.body_bytes = body
+
+    data = property(lambda self: json.loads(self.body_bytes), lambda self, _value: None)
+
+    @property
+    def rendered_content(self) -> bytes:
+        charset = self.accepted_renderer.charset
+        media_type = self.accepted_media_type
+        self["Content-Type"] = self.content_type or (f"{media_type}; charset={charset}" if charset else media_type)
+        return self.body_bytes
+
+
 class ConditionalGetMixin:
     """For a GenericAPIView whose GET calls one of conditional, conditional_page or conditional_object."""
 
     conditional_get = True
+    body_cache = False
 
     def conditional_active(self, request) -> bool:
         renderer = getattr(request, "accepted_renderer", None)
@@ -158,7 +191,31 @@ class ConditionalGetMixin:
         match = etag_matches(request.headers.get("If-None-Match"), tag)
         if match or (match is None and exists is not None and exists()):
             return self.not_modified(tag)
+        if self.body_cache:
+            return self.tagged(self.cached_body(request, state, respond), tag)
         return self.tagged(respond(), tag)
+
+    def cached_body(self, request, state: Any, respond: Callable[[], Response]) -> Response:
+        """The rendered JSON of `respond()` from the cache, or rendered now and kept (a 200 only)."""
+        user = getattr(request, "user", None)
+        parts = (REVISION, request.build_absolute_uri(), get_language(), tuple(getattr(user, n, None) for n in SCOPE))
+        key = "body:" + hashlib.blake2b(repr((parts, state)).encode(), digest_size=16).hexdigest()
+        try:
+            body = cache.get(key)
+        except Exception as exc:  # the cache is down: answer without it
+            logger.warning("body cache unavailable: %s", type(exc).__name__)
+            return respond()
+        if body is not None:
+            return Rendered(body)
+        response = respond()
+        if response.status_code != 200:
+            return response
+        body = request.accepted_renderer.render(response.data, request.accepted_media_type, self.get_renderer_context())
+        try:
+            cache.set(key, body, timeout=settings.BODY_CACHE_SECONDS)
+        except Exception as exc:
+            logger.warning("body cache unavailable: %s", type(exc).__name__)
+        return Rendered(body)
 
     def conditional_page(self, request, queryset: QuerySet, output, *, context=None, **aggregates) -> Response:
         """A page of `queryset` as `output` (a serializer class), decided by one aggregate: the count (which

@@ -293,6 +293,9 @@ ACTIVITY_EDIT_WINDOW_DAYS = env_int("ACTIVITY_EDIT_WINDOW_DAYS", 30, minimum=0)
 SYNC_MAX_ITEMS = env_int("SYNC_MAX_ITEMS", 500, minimum=1)
 SYNC_MAX_BYTES = env_int("SYNC_MAX_BYTES", 4 * 1024 * 1024, minimum=1024)
 COVERAGE_KICK_DEBOUNCE_SECONDS = env_int("COVERAGE_KICK_DEBOUNCE_SECONDS", 1, minimum=0)
+# How long a rendered coverage body stays in the cache (config.conditional body_cache). Its key holds what it
+# depends on, so a change is a new key at once; this only bounds the memory that replaced bodies take.
+BODY_CACHE_SECONDS = env_int("BODY_CACHE_SECONDS", 600, minimum=1)
 # A nightly reconcile that finds another recompute running tries again after this many seconds, until it runs.
 COVERAGE_RECONCILE_RETRY_SECONDS = env_int("COVERAGE_RECONCILE_RETRY_SECONDS", 30, minimum=1)
 

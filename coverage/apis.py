@@ -155,11 +155,15 @@ COMMUNE_PARAMETERS = [CODE, MAP, AS_OF]
 
 class CoverageApi(ConditionalGetMixin, GenericAPIView):
     """A JSON answer is conditional (config.conditional), decided by coverage.freshness after initial() has
-    recomputed what waits in the embedded mode, so that a 304 is never stale; an export is not."""
+    recomputed what waits in the embedded mode, so that a 304 is never stale; an export is not. The rendered
+    JSON is cached under that state: a repeated read is the validator's query and one cache read."""
 
     renderer_classes = [JSONRenderer, CSVRenderer, XLSXRenderer]
     export_name = "do-phu"
     pagination_class = None
+    # A body depends on the freshness state, the URL, the language and the scope only (no personal data):
+    # the rendered JSON is kept and served to every requester with that scope (config.conditional).
+    body_cache = True
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)

@@ -17,7 +17,7 @@ from config.celery import app
 from coverage import services
 from tests.conftest import build_world
 from tests.coverage.support import BASE
-from tests.factories import HamletFactory
+from tests.factories import HamletFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -206,3 +206,58 @@ def test_embedded_a_304_is_never_stale_since_the_read_recomputes_first(api, embe
     assert after.data["hamlets_total"] == first.data["hamlets_total"] + 1
     # The tag was taken after the recompute, so it still holds: taken before, it would name the marked state.
     assert officer.get(f"{BASE}communes/00002/", HTTP_IF_NONE_MATCH=after["ETag"]).status_code == 304
+
+
+# --- The rendered body is kept per scope (config.conditional body_cache) ---------------------------------------
+
+
+@pytest.mark.parametrize("name", ENDPOINTS)
+def test_a_full_answer_again_is_the_validator_and_the_cache(figures, api, django_assert_num_queries, name):
+    path, persona, full = ENDPOINTS[name]
+    user = getattr(figures, persona)
+    with django_assert_num_queries(1 + full):
+        first = api(user).get(f"{BASE}{path}")
+    # Another login with the same scope, without a tag: the same bytes, its own ETag, one query.
+    colleague = UserFactory(role=user.role, province=user.province, commune=user.commune, team=user.team)
+    with django_assert_num_queries(1):
+        again = api(colleague).get(f"{BASE}{path}")
+    assert again.status_code == 200 and again.content == first.content
+    assert again["ETag"] != first["ETag"] and again["Content-Type"] == first["Content-Type"] == "application/json"
+    assert "Accept" in again["Vary"] and "Accept-Language" in again["Vary"]
+
+
+def test_a_kept_body_is_never_served_after_what_it_shows_changed(figures, api):
+    client = api(figures.lan)
+    path = f"{BASE}provinces/01/"
+    first = client.get(path).data
+    assert client.get(path).data == first and first["stale"] is False
+    created = api(figures.hoa).post("/api/v1/hamlets/", {"commune": "00001", "name": "Thôn Bắc", "kind": "thon"})
+    assert created.status_code == 201
+    marked = client.get(path).data
+    assert marked["stale"] is True and marked["hamlets_total"] == first["hamlets_total"]
+    services.recompute_dirty()
+    after = client.get(path).data
+    assert after["stale"] is False and after["hamlets_total"] == first["hamlets_total"] + 1
+
+
+def test_kept_bodies_are_per_scope_and_language(figures, api):
+    path = f"{BASE}provinces/"
+    lan, binh = api(figures.lan).get(path).data, api(figures.binh).get(path).data
+    assert [row["code"] for row in lan["results"]] == ["01"]
+    assert [row["code"] for row in binh["results"]] == ["02"]
+    assert len(api(figures.minh).get(path).data["results"]) == 2
+    bad = {"ordering": "nope"}
+    vi = api(figures.lan).get(path, bad)
+    en = api(figures.lan, language="en").get(path, bad)
+    assert vi.status_code == en.status_code == 400 and vi.data != en.data
+
+
+def test_without_the_cache_the_answer_is_computed(figures, api, settings, caplog):
+    path = f"{BASE}national/"
+    expected = api(figures.minh).get(path).data
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}
+    }
+    response = api(figures.minh).get(path)
+    assert response.status_code == 200 and response.data == expected
+    assert "body cache unavailable: ConnectionError" in caplog.text
