@@ -9,7 +9,6 @@ from config.filtering import filtered
 from teams.filters import TeamFilter
 from teams.models import SizePolicy, Team, TeamStatus
 
-
 # What teams.apis.TeamOutput reads of a team and of its related rows.
 TEAM_COLUMNS = (
     "id",
