@@ -226,8 +226,10 @@ def recompute(*, commune_ids=None, today: dt.date | None = None) -> RecomputeRes
     figures = compute.compute_communes(commune_ids, today=today, type_codes=types, sources=sources)
     _store_communes(figures, now)
     written = _roll_up(province_ids, now, today, types, communes=figures if full else None)
+    communes = len(figures)
+    del figures  # stored: the 2024 map reads what it needs of them back (less memory at the peak)
     _recompute_2024_map(commune_ids, now, today, types, sources)
-    return RecomputeResult(communes=len(figures), provinces=written)
+    return RecomputeResult(communes=communes, provinces=written)
 
 
 def _recompute_2024_map(commune_ids, now, today: dt.date, types: list[str], sources=None) -> None:
