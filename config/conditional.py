@@ -35,7 +35,7 @@ from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
 from django.core.paginator import InvalidPage
 from django.core.paginator import Paginator as DjangoPaginator
-from django.db import connection
+from django.db import connections
 from django.db.models import Count, QuerySet, Value
 from django.http import Http404, HttpResponseNotModified
 from django.shortcuts import get_object_or_404
@@ -43,6 +43,8 @@ from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.http import parse_etags
 from django.utils.translation import get_language
 from rest_framework.response import Response
+
+from config.replica import read_alias
 
 # Bump when a response's shape or format changes while its rows do not (a new field, another timestamp form):
 # every client then fetches each body once more.
@@ -79,7 +81,7 @@ def scalars(**querysets: QuerySet) -> dict:
     """The one value of each one-row, one-column queryset (see `scalar`), read in a single SELECT."""
     compiled = [_compiled(queryset) for queryset in querysets.values()]
     sql = "SELECT " + ", ".join(f"({part})" for part, _params in compiled)
-    with connection.cursor() as cursor:
+    with connections[read_alias()].cursor() as cursor:
         cursor.execute(sql, [param for _part, params in compiled for param in params])
         return dict(zip(querysets, cursor.fetchone(), strict=True))
 

@@ -66,6 +66,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # After a write, keep its user's reads on the primary until the replica has it (config.replica).
+    "config.replica.RememberWrites",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -102,6 +104,15 @@ else:
         }
     }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# A streaming replica of the primary (PostgreSQL only): coverage reads may go there (config.replica). In tests
+# the alias mirrors the primary; tests/replica builds a real replica and points it there.
+DATABASE_REPLICA_URL = env_url("DATABASE_REPLICA_URL", schemes={"postgres", "postgresql"})
+if DATABASE_REPLICA_URL:
+    if not DATABASE_URL or not DATABASE_URL.startswith("postgres"):
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL needs a PostgreSQL DATABASE_URL (its primary)")
+    DATABASES["replica"] = dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))
+    DATABASES["replica"].update(CONN_HEALTH_CHECKS=True, ATOMIC_REQUESTS=False, TEST={"MIRROR": "default"})
+DATABASE_ROUTERS = ["config.replica.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis and Celery ----------------------------------------------------------

@@ -15,7 +15,7 @@ from rest_framework.response import Response
 
 from areas import maps
 from areas.apis import MapField, map_parameter
-from config import inputs, timestamps
+from config import inputs, replica, timestamps
 from config.celery import app
 from config.conditional import ConditionalGetMixin
 from config.inputs import JSONRenderer
@@ -170,8 +170,14 @@ class CoverageApi(ConditionalGetMixin, GenericAPIView):
         if app.conf.task_always_eager:
             # The embedded mode has no worker and no beat: a read recomputes what waits, in-process.
             services.refresh_if_waiting()
+        # After authentication (always on the primary): the figures may come from a replica (config.replica).
+        self._reading = replica.reading(request.user)
+        self._reading.__enter__()
 
     def finalize_response(self, request, response, *args, **kwargs):
+        reading, self._reading = getattr(self, "_reading", None), None
+        if reading is not None:
+            reading.__exit__(None, None, None)
         response = super().finalize_response(request, response, *args, **kwargs)
         renderer = getattr(request, "accepted_renderer", None)
         if renderer is not None and renderer.format in {"csv", "xlsx"} and response.status_code == 200:

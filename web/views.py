@@ -30,6 +30,7 @@ from accounts.services import login_check
 from activities.selectors import activity_type_list, recent_activities
 from areas.models import HamletKind
 from areas.selectors import commune_points, province_list
+from config import replica
 from config.errors import DomainError, NotFound
 from config.spreadsheets import safe_row
 from coverage import selectors as coverage
@@ -51,13 +52,14 @@ CHANGES = ("teams_active", "members_active", "communes_covered", "hamlets_covere
 
 def page(view):
     """A dashboard page: logged in (else the login page), a unit out of scope is a 404, a bad parameter a
-    400 page naming it."""
+    400 page naming it. Its reads may come from a replica (config.replica), after the login is read."""
 
     @login_required
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         try:
-            return view(request, *args, **kwargs)
+            with replica.reading(request.user):
+                return view(request, *args, **kwargs)
         except NotFound:
             raise Http404 from None
         except DomainError as exc:
