@@ -134,6 +134,34 @@ def postgres_version() -> str:
         return cursor.fetchone()[0]
 
 
+# The server settings that shape the figures (docs/operations.md, "PostgreSQL settings").
+POSTGRES_SETTINGS = (
+    "shared_buffers",
+    "effective_cache_size",
+    "work_mem",
+    "maintenance_work_mem",
+    "max_wal_size",
+    "wal_compression",
+    "checkpoint_completion_target",
+    "synchronous_commit",
+    "autovacuum_vacuum_insert_scale_factor",
+    "autovacuum_vacuum_scale_factor",
+    "autovacuum_analyze_scale_factor",
+)
+
+
+def postgres_settings() -> dict[str, str]:
+    """What the server ran with, as SHOW prints each setting."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT name, current_setting(name) FROM pg_settings WHERE name = ANY(%s) ORDER BY name",
+            [list(POSTGRES_SETTINGS)],
+        )
+        return dict(cursor.fetchall())
+
+
 def check_load(result: LoadResult, what: str) -> None:
     if result.errors:
         raise RuntimeError(f"{what}: {result.errors} failed requests; first: {result.first_error}")

@@ -233,6 +233,8 @@ def markdown(r: dict) -> str:
         f"{st['celery_concurrency']}, the load client on the same machine. Started {r['started_at']}, "
         f"took {r.get('duration_s', 0):.0f} s."
     )
+    if r.get("postgres_settings"):
+        head += " PostgreSQL settings: " + ", ".join(f"`{k}` {v}" for k, v in r["postgres_settings"].items()) + "."
     table = _table(["#", "Figure", "Result", "Beside it (same run)", "Ratio", "Target", "Met"], rows(r))
     cpu = _table(
         [

@@ -13,7 +13,7 @@ import sys
 import time
 
 from bench import report
-from bench.common import flush_redis, parse_args, postgres_version, recreate_database, say
+from bench.common import flush_redis, parse_args, postgres_settings, postgres_version, recreate_database, say
 from bench.harness import Harness
 from bench.scenarios_api import ApiScenarios
 from bench.scenarios_data import DataScenarios
@@ -42,6 +42,7 @@ class Bench(Harness, DataScenarios, ApiScenarios, WebScenarios):
             self.reads()
             self.pages()
             self.results["postgres"] = postgres_version()
+            self.results["postgres_settings"] = postgres_settings()
         finally:
             self.processes.stop_all()
             self._drop()
