@@ -21,7 +21,7 @@ import logging
 from contextvars import ContextVar
 
 from django.core.cache import cache
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ def choose(user) -> str:
             else:
                 cursor.execute("SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", [position])
             caught_up = cursor.fetchone()[0]
-    except DatabaseError as exc:
+    except Exception as exc:  # unreachable, misconfigured, not a standby: the primary answers
         logger.warning("replica unavailable, reading from the primary: %s", type(exc).__name__)
         connections[REPLICA].close()
         return DEFAULT_DB_ALIAS

@@ -1,4 +1,4 @@
-"""The replica tests run against a real streaming replica (tests/replica/cluster.py), built once per session after
+"""The replica tests run against a real streaming replica (tests/replica/cluster.py), built once per module after
 the test database exists, registered as the database alias "replica" for these tests only."""
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ from config.replica import REPLICA
 from tests.replica.cluster import Replica
 
 
-@pytest.fixture(scope="session")
+# Module scope: the alias is gone before any other test module runs (a live server thread would read it).
+@pytest.fixture(scope="module")
 def replica(django_db_setup, django_db_blocker):
     primary = connections["default"].settings_dict
     assert primary["ENGINE"] == "django.db.backends.postgresql", "the replica tests need PostgreSQL"
