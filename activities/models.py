@@ -113,3 +113,49 @@ class Activity(models.Model):
 
     def __str__(self) -> str:
         return f"activity {self.pk}"
+
+
+class TallyBase(models.Model):
+    """Counts of the activities that figures count (not deleted), kept by triggers on activities_activity.
+
+    Every INSERT, UPDATE and DELETE of activities, whatever path runs it (the sync, an edit, the admin, a
+    COPY), adds its rows' change to these counts in the same transaction (activities/migrations/0004), so a
+    back-dated edit is counted exactly. The full recompute reads them instead of every activity ever logged
+    (docs/decisions.md, "Activity tallies instead of partitions"). The nightly reconcile checks them
+    against the activities and repairs any difference (coverage.services.reconcile).
+    """
+
+    # No foreign keys in the database: the activity rows counted already hold them, and the key is the index.
+    # The activity's own commune (denormalized from its team when recorded), as every figure counts it.
+    commune = models.ForeignKey(
+        "areas.Commune", on_delete=models.DO_NOTHING, related_name="+", db_constraint=False, db_index=False
+    )
+    team = models.ForeignKey(
+        "teams.Team", on_delete=models.DO_NOTHING, related_name="+", db_constraint=False, db_index=False
+    )
+    type = models.ForeignKey(
+        ActivityType, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False, db_index=False
+    )
+    # Never negative, but no CHECK says so: PostgreSQL checks the proposed row of INSERT ... ON CONFLICT before
+    # the conflict, and a trigger's row that takes one away is proposed as -1. The reconcile checks instead.
+    activities = models.BigIntegerField()
+    people_helped = models.BigIntegerField()
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{type(self).__name__} {self.pk}: {self.activities}"
+
+
+class QuarterTally(TallyBase):
+    """Activities per commune, team and type in one calendar quarter (quarter_start: its first day)."""
+
+    pk = models.CompositePrimaryKey("quarter_start", "commune", "team", "type")
+    quarter_start = models.DateField()
+
+
+class LifetimeTally(TallyBase):
+    """Activities per commune, team and type, all time: what the all-time figures add up."""
+
+    pk = models.CompositePrimaryKey("commune", "team", "type")

@@ -5,6 +5,7 @@ depends on a task module having been imported by chance.
 """
 
 import os
+import threading
 
 from celery import Celery
 from celery.schedules import crontab
@@ -34,6 +35,7 @@ app.conf.beat_schedule = {
 
 
 _tasks_imported = False
+_tasks_importing = threading.Lock()  # threads of one process (gthread, tests) import once, and wait for it
 
 
 def registered_task(name: str):
@@ -44,9 +46,12 @@ def registered_task(name: str):
     global _tasks_imported
     if not _tasks_imported:
         # autodiscover_tasks() is lazy: it imports the apps' tasks modules only when a worker starts,
-        # or here. A web process would otherwise see only the tasks that some import pulled in.
-        app.loader.import_default_modules()
-        _tasks_imported = True
+        # or here. A web process would otherwise see only the tasks that some import pulled in. Without the
+        # lock a second thread saw the flag unset, found the modules half imported and the task missing.
+        with _tasks_importing:
+            if not _tasks_imported:
+                app.loader.import_default_modules()
+                _tasks_imported = True
     return app.tasks[name]
 
 

@@ -58,7 +58,7 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 
 def env_url(name: str, *, schemes: set[str]) -> str | None:
-    """Return the URL in NAME, or None when unset; refuse other schemes and hostless URLs."""
+    """Return the URL in NAME, or None when unset; refuse other schemes, and hostless URLs other than SQLite's."""
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
         return None
@@ -67,7 +67,7 @@ def env_url(name: str, *, schemes: set[str]) -> str | None:
     if parsed.scheme not in schemes:
         allowed = ", ".join(sorted(schemes))
         raise ImproperlyConfigured(f"{name} must be a URL with scheme {allowed}, got scheme {parsed.scheme!r}")
-    if not parsed.hostname:
+    if not parsed.hostname and parsed.scheme != "sqlite":  # sqlite:////path/to/file names a file
         raise ImproperlyConfigured(f"{name} must name a host")
     try:
         port = parsed.port

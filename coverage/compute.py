@@ -19,7 +19,7 @@ from django.db.models import Count, Min, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from activities.models import Activity
+from activities.models import LifetimeTally, QuarterTally
 from activities.selectors import activity_type_codes
 from areas import maps
 from areas.models import Commune, CommuneLink, Hamlet, Province, valid_on
@@ -71,11 +71,6 @@ def previous_quarter_start(day: dt.date) -> dt.date:
     """The first day of the quarter before the one `day` is in."""
     _, start = quarter_of(day)
     return dt.date(start.year - 1, 10, 1) if start.month == 1 else dt.date(start.year, start.month - 3, 1)
-
-
-def counted_activities():
-    """The activities every figure counts: those not deleted (a tombstone counts nowhere)."""
-    return Activity.objects.filter(deleted=False)
 
 
 def province_complete(communes_covered: int, communes_total: int) -> bool:
@@ -179,8 +174,8 @@ _PLACE_BY_TEAM = Coalesce("team__hamlet__old_commune_id", "team__old_commune_id"
 def read_sources(commune_ids=None, *, quarter_start: dt.date) -> Sources:
     """Four GROUP BY queries over the source tables, whatever the number of communes.
 
-    Activities are counted per team first and only then joined to the teams and their hamlets for the place:
-    joining every activity row costs twice the scan (docs/performance.md).
+    Activities come from their tallies (activities.models.TallyBase: not deleted, per commune, team and type),
+    joined to the teams and their hamlets for the place; a tombstone counts nowhere.
     """
     ids = None if commune_ids is None else frozenset(commune_ids)
     scope = Q() if ids is None else Q(commune_id__in=sorted(ids))
@@ -221,32 +216,34 @@ def read_sources(commune_ids=None, *, quarter_start: dt.date) -> Sources:
 
 
 def _activities_placed(scope: Q, quarter_start: dt.date) -> list[tuple]:
-    in_quarter = Q(occurred_on__gte=quarter_start)
-    per_team = (
-        counted_activities()
-        .filter(scope)
+    """From the tallies the activity triggers keep: all time per (commune, team, type), and the quarters from
+    `quarter_start` on; never a scan of the activities themselves, so the cost does not grow with history."""
+    lifetime = LifetimeTally.objects.filter(scope, activities__gt=0).values(
+        "commune_id", "team_id", "type_id", "activities", "people_helped"
+    )
+    quarter = (
+        QuarterTally.objects.filter(scope, quarter_start__gte=quarter_start, activities__gt=0)
         .order_by()
         .values("commune_id", "team_id", "type_id")
-        .annotate(
-            n=Count("id"),
-            people=Sum("people_helped"),
-            n_quarter=Count("id", filter=in_quarter),
-            people_quarter=Sum("people_helped", filter=in_quarter),
-        )
+        .annotate(n=Sum("activities"), people=Sum("people_helped"))
     )
     try:
-        inner, params = per_team.query.sql_with_params()
+        lifetime_sql, lifetime_params = lifetime.query.sql_with_params()
+        quarter_sql, quarter_params = quarter.query.sql_with_params()
     except EmptyResultSet:
         return []
     team, hamlet = Team._meta.db_table, Hamlet._meta.db_table
     place = "COALESCE(h.old_commune_id, t.old_commune_id)"
     sql = (
-        f"SELECT a.commune_id, {place}, a.type_id, SUM(a.n), SUM(a.people), SUM(a.n_quarter), SUM(a.people_quarter) "
-        f"FROM ({inner}) AS a LEFT JOIN {team} AS t ON t.id = a.team_id LEFT JOIN {hamlet} AS h ON h.id = t.hamlet_id "
+        f"SELECT a.commune_id, {place}, a.type_id, SUM(a.activities), SUM(a.people_helped), "
+        "SUM(COALESCE(q.n, 0)), SUM(COALESCE(q.people, 0)) "
+        f"FROM ({lifetime_sql}) AS a LEFT JOIN ({quarter_sql}) AS q "
+        "ON q.commune_id = a.commune_id AND q.team_id = a.team_id AND q.type_id = a.type_id "
+        f"LEFT JOIN {team} AS t ON t.id = a.team_id LEFT JOIN {hamlet} AS h ON h.id = t.hamlet_id "
         f"GROUP BY a.commune_id, {place}, a.type_id"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, [*lifetime_params, *quarter_params])
         return cursor.fetchall()
 
 

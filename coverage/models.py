@@ -167,6 +167,8 @@ class ReconcileRun(models.Model):
     finished_at = models.DateTimeField()
     communes = models.PositiveIntegerField()
     differences = models.PositiveIntegerField()
+    # Keys of the activity tallies that differed from the activities and were counted again (activities.tallies).
+    tally_differences = models.PositiveIntegerField(default=0)
     # Up to 50 examples: {"commune": code, "field": name, "stored": x, "recomputed": y}.
     examples = models.JSONField(default=list)
 

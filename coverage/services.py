@@ -13,6 +13,7 @@ from django.db import connection, transaction
 from django.db.models import JSONField, Max
 from django.utils import timezone
 
+from activities import tallies
 from areas import maps
 from areas.changes import RECOMPUTE_TASK
 from areas.models import Commune, CommuneLink, DirtyCommune, Province
@@ -388,6 +389,8 @@ def reconcile() -> ReconcileRun:
     with transaction.atomic():
         if not _begin_exclusive():
             raise RecomputeBusy()
+        # The tallies the figures read, against the activities themselves (repaired if they ever differ).
+        tally_differences = tallies.check_and_repair()
         # First what the incremental path would do with the marks committed before our snapshot (and a
         # new quarter or a unit's start or end date); an unmarked change stays for the comparison to find.
         for _ in range(5):
@@ -420,6 +423,7 @@ def reconcile() -> ReconcileRun:
             communes=result.communes,
             differences=differences,
             examples=examples,
+            tally_differences=tally_differences,
         )
     if differences:
         logger.error("coverage reconcile: %d figures differed from the incremental ones", differences)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import router
 
 from accounts.models import User
-from activities.models import Activity
+from activities.models import Activity, LifetimeTally, QuarterTally
 from areas.changes import outbox_clear
 from areas.models import Hamlet
 from members.models import Member
@@ -30,13 +30,15 @@ def _delete_all(model) -> None:
 
 
 def registry_delete() -> None:
-    """Delete every activity, team-leader login, member, team, hamlet and dirty mark.
+    """Delete every activity (and its tallies), team-leader login, member, team, hamlet and dirty mark.
 
     The order follows the foreign keys from the top: activities point at teams and hamlets; a team leader's
     login points at its team and cannot exist without one (a database rule), so it goes (through the ORM,
     which clears the few rows that point at a login); members point at teams; teams at hamlets.
     """
-    _delete_all(Activity)
+    _delete_all(Activity)  # its triggers bring the tallies to zero; then their rows go, as they name teams
+    _delete_all(QuarterTally)
+    _delete_all(LifetimeTally)
     User.objects.filter(team__isnull=False).delete()
     _delete_all(Member)
     _delete_all(Team)

@@ -73,7 +73,9 @@ def test_a_late_commit_is_never_skipped(world, api):
     """A slow transaction writes first and commits last; a reader polling in between must still see it."""
     client = api(world.tam)
     written, release, done = threading.Event(), threading.Event(), threading.Event()
-    slow_batch = items(1, world.teams.a2)
+    # Another type than the fast batch's: writes of one team and type wait for each other on their tally row
+    # (activities.models.TallyBase), and the fast one must commit while the slow one is open.
+    slow_batch = items(1, world.teams.a2, type="cashless_payment")
     slow_id = uuid.UUID(slow_batch[0]["id"])
 
     def slow_writer():

@@ -82,14 +82,49 @@ def test_health_reports_the_last_reconcile_and_the_waiting_marks(world, client):
 def test_reconcile_query_count(world, django_assert_num_queries):
     services.recompute_all()
     CommuneFigures.objects.filter(commune=world.a1).update(members_active=40)
-    # 1. savepoint; 2. advisory lock; 3. the national figures' validity; 4. the marks (none); then the stored
-    # figures of both maps: 5-6. current communes, 2024-map communes; 7-8. current provinces, 2024-map
-    # provinces; 9-11. commune, province and national figures; the full recompute: 12. max outbox id;
-    # 13. activity types; 14-17. hamlets, teams, members, activities (once for both maps); 18. communes;
-    # 19. communes made of one old commune; 20-21. commune upsert (loading table, upsert); 22. current provinces
-    # with their communes counted; 23-24. province upsert; 25-26. next validity bound of provinces, of
-    # communes; 27-28. national upsert; 29. the 2024 map's communes (none in this world); the figures again:
-    # 30-36 as 5-11; 37. the reconcile run; 38. release. Provinces and the nation are rolled up in memory.
-    with django_assert_num_queries(38):
+    # 1. savepoint; 2. advisory lock; 3-4. the activity tallies (all time, by quarter) against the activities;
+    # 5. the national figures' validity; 6. the marks (none); then the stored figures of both maps: 7-8.
+    # current communes, 2024-map communes; 9-10. current provinces, 2024-map provinces; 11-13. commune,
+    # province and national figures; the full recompute: 14. max outbox id; 15. activity types; 16-19. hamlets,
+    # teams, members, activities (once for both maps); 20. communes; 21. communes made of one old commune;
+    # 22-23. commune upsert (loading table, upsert); 24. current provinces with their communes counted; 25-26.
+    # province upsert; 27-28. next validity bound of provinces, of communes; 29-30. national upsert; 31. the
+    # 2024 map's communes (none in this world); the figures again: 32-38 as 7-13; 39. the reconcile run;
+    # 40. release. Provinces and the nation are rolled up in memory.
+    with django_assert_num_queries(40):
         run = services.reconcile()
     assert run.differences == 1 and run.examples[0]["field"] == "members_active"
+
+
+@pytest.mark.django_db
+def test_tallies_that_differ_from_the_activities_are_counted_again_and_the_figures_with_them(world, api):
+    """A tally no trigger wrote (a key too many, a count changed, a key lost) is found, recounted from the
+    activities, and the figures computed from it are corrected and reported."""
+    from activities.models import LifetimeTally, QuarterTally
+    from tests.activities.test_tallies import assert_tallies_true, item, sync
+
+    sync(api(world.tuan), [item(world.teams.a1, days, 3) for days in range(0, 200, 10)])
+    services.recompute_all()
+    truth = CommuneFigures.objects.get(commune=world.a1).activities
+    LifetimeTally.objects.filter(team=world.teams.a1).update(activities=999)
+    QuarterTally.objects.filter(team=world.teams.a1).order_by("quarter_start").first().delete()
+    QuarterTally.objects.create(
+        quarter_start="2020-01-01",
+        commune=world.a1,
+        team=world.teams.a1,
+        type_id="vneid",
+        activities=4,
+        people_helped=4,
+    )
+    services.recompute_all()
+    assert CommuneFigures.objects.get(commune=world.a1).activities == 999  # the figures read the tallies
+    out = StringIO()
+    with pytest.raises(CommandError, match="coverage figures differed"):
+        call_command("reconcile_coverage", stdout=out)
+    assert "3 activity tally keys differed" in out.getvalue()
+    assert ReconcileRun.objects.get().tally_differences == 3
+    assert_tallies_true()
+    assert CommuneFigures.objects.get(commune=world.a1).activities == truth
+    out = StringIO()
+    call_command("reconcile_coverage", stdout=out)
+    assert "tally" not in out.getvalue()

@@ -2,7 +2,8 @@
 the incremental path stored must equal an independent full computation (tests/coverage/oracle.py).
 
 Each step calls a service as the APIs do (team, member, activity, hamlet and size-policy writes, an
-activity type, a commune scheduled on or off the map) or moves the clock (across quarters too). Then it
+activity type, a commune scheduled on or off the map) or moves the clock (across quarters too). Edits
+back-date activities into closed quarters, whose counts the figures read from tallies (activities.tallies). Then it
 runs the incremental path as the worker does (services.recompute_dirty) and compares every current
 commune, province and the nation, and what the ministry reads, with the oracle: 0 differences.
 
@@ -35,6 +36,7 @@ from areas.models import Commune, Hamlet
 from areas.services import hamlet_create, hamlet_remove
 from config.errors import DomainError
 from coverage import selectors, services
+from coverage.compute import quarter_of
 from members.models import Background, Member, MemberRole
 from members.services import member_create, member_leave, member_update
 from teams.models import Team, TeamStatus
@@ -265,6 +267,25 @@ class CoverageMachine(RuleBasedStateMachine):
                 },
             )
         )
+
+    @precondition(lambda self: Activity.objects.exists())
+    @rule(data=st.data(), back=st.integers(1, 200), people=st.integers(1, 30), deleted=st.booleans())
+    def back_date_through_the_sync(self, data, back, people, deleted):
+        """An edit through the sync (one set-based UPDATE) into a closed quarter, or a tombstone, or a revival:
+        the quarter the activity leaves and the one it enters must both be counted exactly."""
+        activity = data.draw(st.sampled_from(list(Activity.objects.order_by("id"))))
+        _, this_quarter = quarter_of(self.today())
+        day = this_quarter - dt.timedelta(days=back)  # always in a quarter that has closed
+        values = normalize(
+            {
+                "team": activity.team_id,
+                "type": activity.type_id,
+                "occurred_on": day,
+                "people_helped": people,
+                "deleted": deleted,
+            }
+        )
+        activities_sync(actor=self.admin_of(activity), items=[(activity.pk, values, activity.updated_at)])
 
     @precondition(lambda self: Activity.objects.filter(deleted=False).exists())
     @rule(data=st.data())

@@ -10,7 +10,8 @@ from coverage.services import RecomputeBusy, reconcile
 class Command(BaseCommand):
     help = (
         "Bring the incremental coverage figures up to date, recompute everything, and report how many figures "
-        "of communes, provinces and the nation differed (expected 0). The fresh figures are kept. Exits with "
+        "of communes, provinces and the nation differed (expected 0), after checking the activity tallies "
+        "against the activities. The fresh figures are kept. Exits with "
         "status 1 when any figure differed, so that a scheduler or a monitor can raise the alarm."
     )
 
@@ -30,10 +31,14 @@ class Command(BaseCommand):
                     raise CommandError("Another recompute is still running; try again later.") from None
                 time.sleep(1)
         self.stdout.write(f"reconciled {run.communes} communes: {run.differences} figures differed")
+        if run.tally_differences:
+            self.stdout.write(f"  {run.tally_differences} activity tally keys differed from the activities (recounted)")
         for example in run.examples:
             self.stdout.write(
                 f"  {example['level']} {example['code']} {example['field']}: "
                 f"stored {example['stored']!r}, recomputed {example['recomputed']!r}"
             )
+        if run.tally_differences and not run.differences:
+            raise CommandError(f"{run.tally_differences} activity tally keys differed from the activities (now fixed).")
         if run.differences:
             raise CommandError(f"{run.differences} coverage figures differed from a full recompute (now fixed).")
