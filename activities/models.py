@@ -61,7 +61,11 @@ class Activity(models.Model):
     # Denormalized from the team when recorded, so that scoping and aggregation read one column.
     province = models.ForeignKey("areas.Province", on_delete=models.PROTECT, related_name="+", db_index=False)
     commune = models.ForeignKey("areas.Commune", on_delete=models.PROTECT, related_name="+", db_index=False)
-    hamlet = models.ForeignKey("areas.Hamlet", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # No index: hamlets are deactivated, never deleted, so no delete check reads this column (and no query
+    # filters activities by hamlet); each index is paid on every insert of the sync.
+    hamlet = models.ForeignKey(
+        "areas.Hamlet", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     # Types are deactivated, never deleted, so no index serves a delete check on this column.
     type = models.ForeignKey(ActivityType, on_delete=models.PROTECT, related_name="activities", db_index=False)
     occurred_on = models.DateField()
@@ -71,7 +75,10 @@ class Activity(models.Model):
     note = models.TextField(blank=True, default="")
     latitude = models.DecimalField(max_digits=COORD_DIGITS, decimal_places=COORD_PLACES, null=True, blank=True)
     longitude = models.DecimalField(max_digits=COORD_DIGITS, decimal_places=COORD_PLACES, null=True, blank=True)
-    recorded_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # No index either: users are deactivated, never deleted (the admin refuses it), so SET_NULL never runs.
+    recorded_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
     deleted = models.BooleanField(default=False)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
@@ -87,7 +94,7 @@ class Activity(models.Model):
             models.Index(fields=["team", "change_seq", "id"], name="activity_feed_team"),
             models.Index(fields=["commune", "change_seq", "id"], name="activity_feed_commune"),
             models.Index(fields=["province", "change_seq", "id"], name="activity_feed_province"),
-            models.Index(fields=["commune", "type", "occurred_on"], name="activity_commune_type_day"),
+            models.Index(fields=["commune", "occurred_on"], name="activity_commune_day"),
             models.Index(fields=["team", "occurred_on"], name="activity_team_day"),
         ]
         constraints = [
