@@ -14,6 +14,16 @@ def _yes(met: bool | None) -> str:
     return "—" if met is None else ("**yes**" if met else "**no**")
 
 
+def _on_disk(load: dict) -> str:
+    """The table's size after the load: heap, and the indexes (primary key included), in MB."""
+    if "index_bytes" not in load:  # runs before the sizes were recorded
+        return "—"
+    indexes = load["index_bytes"]
+    mb = 1024 * 1024
+    heap, in_indexes = _n(load["heap_bytes"] / mb), _n(sum(indexes.values()) / mb)
+    return f"on disk: {heap} MB heap + {in_indexes} MB in {len(indexes)} indexes"
+
+
 def rows(r: dict) -> list[list[str]]:
     """The table: one row per figure, with what it is compared to in the same run, the ratio and the target."""
     out = []
@@ -38,7 +48,7 @@ def rows(r: dict) -> list[list[str]]:
             "2",
             f"Activities load ({_n(a['activities'])}, set-based INSERT … SELECT)",
             f"{a['seconds']:.1f} s · {_n(a['rows_per_second'])} rows/s",
-            "—",
+            _on_disk(a),
             "—",
             "—",
             "—",

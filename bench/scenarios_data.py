@@ -135,7 +135,16 @@ class DataScenarios:
             cursor.execute("DROP TABLE bench_teams")
             cursor.execute("VACUUM (ANALYZE)")
         vacuum = time.perf_counter() - started
+        with connection.cursor() as cursor:  # what history costs on disk, per index (docs/scaling.md)
+            cursor.execute(
+                "SELECT pg_relation_size('activities_activity'), "
+                "json_object_agg(i.indexrelid::regclass::text, pg_relation_size(i.indexrelid)) "
+                "FROM pg_index AS i WHERE i.indrelid = 'activities_activity'::regclass"
+            )
+            heap, indexes = cursor.fetchone()
         self.results["activities_load"] = {
+            "heap_bytes": heap,
+            "index_bytes": indexes,
             "activities": n,
             "seconds": round(seconds, 2),
             "rows_per_second": round(n / seconds),
