@@ -1,4 +1,5 @@
-"""Demo writing: the plan's hamlets, teams and members in bulk, then the owners derive what hangs on them."""
+"""Demo writing: the plan's hamlets, teams and members, built by their owners' services and written with COPY;
+then the owners derive what hangs on them."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from areas import maps
 from areas.models import Commune, CommuneLink, Hamlet, OldCommuneSource
 from areas.names import clean_name, name_key
 from areas.services import hamlet_build
+from config.copying import copy_insert
 from demo.people import People, new_uuid, team_members
 from demo.plan import DemoPlan
 from members.models import Member
@@ -16,7 +18,6 @@ from members.services import teams_recount
 from teams.models import Team
 from teams.services import team_build
 
-_BATCH = 5000
 # Communes written per round of bulk inserts: large enough for big batches, small enough to keep memory flat.
 _CHUNK = 60
 
@@ -81,7 +82,7 @@ def plan_write(plan: DemoPlan, progress: Callable[[int], None] | None = None, as
                     hamlets[id(h)] = carried.hamlet(p.commune, clean_name(h.name), h.kind)
                 else:
                     hamlets[id(h)] = hamlet_build(commune=p.commune, name=clean_name(h.name), kind=h.kind)
-        Hamlet.objects.bulk_create(hamlets.values(), batch_size=_BATCH)
+        copy_insert(Hamlet, hamlets.values())
         teams: list[Team] = []
         members: list[Member] = []
         for commune_plan in chunk:
@@ -107,8 +108,8 @@ def plan_write(plan: DemoPlan, progress: Callable[[int], None] | None = None, as
                 members += team_members(
                     people, team, size, hamlet_level=hamlet_plan is not None, province_code=commune.province.code
                 )
-        Team.objects.bulk_create(teams, batch_size=_BATCH)
-        Member.objects.bulk_create(members, batch_size=_BATCH)
+        copy_insert(Team, teams)
+        copy_insert(Member, members)
         # Member count, size status and leader are the members app's rule: one set-based UPDATE per chunk.
         teams_recount([team.pk for team in teams])
         if progress:

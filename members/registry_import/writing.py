@@ -13,6 +13,7 @@ from accounts.audit import audit_bulk
 from accounts.services import leader_logins_deactivate
 from areas.changes import communes_changed
 from areas.models import Hamlet
+from config.copying import copy_insert
 from config.errors import Conflict
 from config.spreadsheets import RowError
 from members.models import Member
@@ -78,15 +79,15 @@ class RegistryImportResult:
 def _write(writes: Writes, actor) -> None:
     try:
         with transaction.atomic():
-            Hamlet.objects.bulk_create(writes.hamlets, batch_size=BATCH_SIZE)
+            copy_insert(Hamlet, writes.hamlets)
             Hamlet.objects.bulk_update(
                 writes.hamlets_changed, ["old_commune", "old_commune_source", "updated_at"], batch_size=BATCH_SIZE
             )
-            Team.objects.bulk_create(writes.teams_new, batch_size=BATCH_SIZE)
+            copy_insert(Team, writes.teams_new)
             Team.objects.bulk_update(writes.teams_changed, _TEAM_FIELDS, batch_size=BATCH_SIZE)
             Member.objects.bulk_update(writes.members_released, _MEMBER_FIELDS, batch_size=BATCH_SIZE)
             Member.objects.bulk_update(writes.members_changed, _MEMBER_FIELDS, batch_size=BATCH_SIZE)
-            Member.objects.bulk_create(writes.members_new, batch_size=BATCH_SIZE)
+            copy_insert(Member, writes.members_new)
     except IntegrityError:
         # Only a concurrent write can get here: every rule was checked under the teams' locks.
         raise Conflict(
