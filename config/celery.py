@@ -9,12 +9,33 @@ import threading
 
 from celery import Celery
 from celery.schedules import crontab
+from celery.signals import task_postrun, task_prerun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("cdt")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@task_prerun.connect
+@task_postrun.connect
+def _recycle_connections(task=None, **kwargs) -> None:
+    """Around each task in a worker, what Django does around each request: close a connection that is broken
+    or older than CONN_MAX_AGE, and health-check the rest on their next use.
+
+    Celery's Django fix-up would close every connection before and after every task instead, so that each task
+    paid a new PostgreSQL session (a process, its authentication, its catalog caches): with kicks every second
+    under load, a core's fifth went to sessions that lived for one task (docs/performance.md). Settings'
+    CELERY_DB_REUSE_MAX keeps the fix-up to a recycle every so many tasks. The recompute's lock is a
+    transaction's (pg_try_advisory_xact_lock), so a kept session never holds it past its task. In-process
+    (eager) tasks run inside a request's transaction: they are left alone.
+    """
+    from django.db import close_old_connections
+
+    if task is not None and not getattr(task.request, "is_eager", False):
+        close_old_connections()
+
 
 # Times are Asia/Ho_Chi_Minh (CELERY_TIMEZONE). Each entry names a task by its registered name.
 app.conf.beat_schedule = {

@@ -134,6 +134,9 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Celery's Django fix-up closes the database connections around every task unless this is set; then only
+# every 2 × this many tasks. config.celery closes what is broken or too old around each task instead.
+CELERY_DB_REUSE_MAX = 500
 CELERY_TIMEZONE = "Asia/Ho_Chi_Minh"
 # Redis re-delivers an unacked task after the visibility timeout: it must exceed the longest task.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT * 2}

@@ -292,3 +292,30 @@ def test_a_reconcile_that_finds_the_lock_taken_retries_until_it_runs(tmp_path):
     run = ReconcileRun.objects.get()
     assert run.differences == 1 and run.examples[0]["field"] == "teams_active"
     assert CommuneFigures.objects.get(commune=world.a1).teams_active == 1  # repaired
+
+
+def worker_sessions() -> dict[int, object]:
+    """Sessions of other processes in the test database: pid → when the session began."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid, backend_start FROM pg_stat_activity WHERE datname = current_database()"
+            " AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
+        )
+        return dict(cursor.fetchall())
+
+
+def test_a_worker_keeps_its_database_session_from_one_task_to_the_next(api, tmp_path):
+    """Celery's Django fix-up would open a new PostgreSQL session for every task (config.celery)."""
+    world = build_world()
+    services.recompute_all()
+    with celery_worker(log_dir=tmp_path) as worker:
+        sessions = []
+        for name in ("Thôn Một", "Thôn Hai", "Thôn Ba"):
+            response = api(world.lan).post("/api/v1/hamlets/", {"commune": world.a1.code, "name": name, "kind": "thon"})
+            assert response.status_code == 201, response.data
+            wait_for(lambda: not DirtyCommune.objects.exists(), timeout=20, what="the recompute", worker=worker)
+            sessions.append(worker_sessions())
+            time.sleep(1.2)  # past the kick's debounce window: the next write enqueues a new task
+        assert worker.log().count("coverage.recompute_dirty") >= 6, worker.log()[-3000:]  # received + succeeded
+    assert len(sessions[0]) == 1, sessions
+    assert sessions[0] == sessions[1] == sessions[2]
