@@ -79,11 +79,33 @@ def scalar(queryset: QuerySet, expression) -> QuerySet:
 
 def scalars(**querysets: QuerySet) -> dict:
     """The one value of each one-row, one-column queryset (see `scalar`), read in a single SELECT."""
+    return _read(*_statement(querysets))
+
+
+# Statements of `scalars_once`, by key: compiled once per process.
+_STATEMENTS: dict[tuple, tuple[list[str], str, list]] = {}
+
+
+def scalars_once(key: tuple, build: Callable[[], dict[str, QuerySet]]) -> dict:
+    """`scalars(**build())` for querysets whose SQL and parameters depend on `key` alone (not on the user, the
+    day or the data): they are built and compiled on the first call only. Django takes a few milliseconds to
+    build and compile a statement of several sub-queries, more than PostgreSQL takes to run it."""
+    statement = _STATEMENTS.get(key)
+    if statement is None:
+        statement = _STATEMENTS[key] = _statement(build())
+    return _read(*statement)
+
+
+def _statement(querysets: dict[str, QuerySet]) -> tuple[list[str], str, list]:
     compiled = [_compiled(queryset) for queryset in querysets.values()]
     sql = "SELECT " + ", ".join(f"({part})" for part, _params in compiled)
+    return list(querysets), sql, [param for _part, params in compiled for param in params]
+
+
+def _read(names: list[str], sql: str, params: list) -> dict:
     with connections[read_alias()].cursor() as cursor:
-        cursor.execute(sql, [param for _part, params in compiled for param in params])
-        return dict(zip(querysets, cursor.fetchone(), strict=True))
+        cursor.execute(sql, params)
+        return dict(zip(names, cursor.fetchone(), strict=True))
 
 
 def _compiled(queryset: QuerySet) -> tuple[str, tuple]:

@@ -21,7 +21,7 @@ from django.utils import timezone
 from accounts.scoping import NATION, scope_of
 from areas import maps
 from areas.models import AreaSource, Commune, DirtyCommune, Province
-from config.conditional import scalar, scalars
+from config.conditional import scalar, scalars, scalars_once
 from coverage.models import NATION_2024, NATION_2025, CommuneFigures, Level, NationalFigures, ProvinceFigures, Snapshot
 from coverage.selectors import map_day, marks_of, not_found
 
@@ -50,17 +50,22 @@ def national(*, user, as_of: dt.date | None = None, on_map: maps.Map = maps.CURR
     if scope_of(user).level != NATION:
         raise not_found()
     today = timezone.localdate()
-    parts = {
-        "computed_at": NationalFigures.objects.filter(pk=NATION_2024 if on_map is maps.OLD else NATION_2025).values(
-            "computed_at"
-        ),
-        **_marks(DirtyCommune.objects.all()),
-        **_common(),
-    }
-    if as_of:
-        parts |= _snapshots(Snapshot.objects.visible_to(user).filter(level=Level.NATION, day=as_of, map=on_map.key))
-    state = scalars(**parts)
-    if as_of and not state["snapshots"]:
+
+    def parts() -> dict[str, QuerySet]:
+        return {
+            "computed_at": NationalFigures.objects.filter(pk=NATION_2024 if on_map is maps.OLD else NATION_2025).values(
+                "computed_at"
+            ),
+            **_marks(DirtyCommune.objects.all()),
+            **_common(),
+        }
+
+    if not as_of:  # the most read answer: the same statement for every ministry user, every day
+        state = scalars_once(("coverage.national", on_map.key), parts)
+        return today, tuple(state.items())
+    snapshots = Snapshot.objects.visible_to(user).filter(level=Level.NATION, day=as_of, map=on_map.key)
+    state = scalars(**parts(), **_snapshots(snapshots))
+    if not state["snapshots"]:
         raise not_found()
     return today, tuple(state.items())
 
