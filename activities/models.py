@@ -161,6 +161,12 @@ class QuarterTally(TallyBase):
     pk = models.CompositePrimaryKey("quarter_start", "commune", "team", "type")
     quarter_start = models.DateField()
 
+    class Meta:
+        # The incremental recompute reads its communes' current quarter: without this, PostgreSQL scanned
+        # every quarter of every commune (the key leads with the quarter). New keys only (a new quarter,
+        # team or type) touch it: a count's update changes no indexed column.
+        indexes = [models.Index(fields=["commune", "quarter_start"], name="quarter_tally_commune")]
+
 
 class LifetimeTally(TallyBase):
     """Activities per commune, team and type, all time: what the all-time figures add up."""

@@ -13,33 +13,9 @@
 # transaction, and the new index built before the old one goes, so that the reads always have one.
 import django.db.models.deletion
 from django.conf import settings
-from django.contrib.postgres.operations import AddIndexConcurrently, RemoveIndexConcurrently
 from django.db import migrations, models
-from django.db.migrations.operations import AddIndex, RemoveIndex
 
-
-class AddIndexConcurrentlyOnPostgres(AddIndexConcurrently):
-    """CREATE INDEX CONCURRENTLY on PostgreSQL; a plain CREATE INDEX elsewhere (the embedded SQLite)."""
-
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        base = AddIndexConcurrently if schema_editor.connection.vendor == "postgresql" else AddIndex
-        base.database_forwards(self, app_label, schema_editor, from_state, to_state)
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        base = AddIndexConcurrently if schema_editor.connection.vendor == "postgresql" else AddIndex
-        base.database_backwards(self, app_label, schema_editor, from_state, to_state)
-
-
-class RemoveIndexConcurrentlyOnPostgres(RemoveIndexConcurrently):
-    """DROP INDEX CONCURRENTLY on PostgreSQL; a plain DROP INDEX elsewhere."""
-
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        base = RemoveIndexConcurrently if schema_editor.connection.vendor == "postgresql" else RemoveIndex
-        base.database_forwards(self, app_label, schema_editor, from_state, to_state)
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        base = RemoveIndexConcurrently if schema_editor.connection.vendor == "postgresql" else RemoveIndex
-        base.database_backwards(self, app_label, schema_editor, from_state, to_state)
+from config.migration_operations import AddIndexConcurrentlyOnPostgres, RemoveIndexConcurrentlyOnPostgres
 
 
 # Django's names for the foreign keys' indexes (the same on PostgreSQL and SQLite).

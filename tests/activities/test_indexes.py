@@ -13,10 +13,13 @@ import uuid
 
 import pytest
 from django.db import connection, transaction
+from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
-from activities.models import Activity
+from activities.models import Activity, QuarterTally
 from activities.selectors import activity_changes, activity_list, recent_activities
+from coverage.compute import _activities_placed, quarter_of
 from tests.activities.test_tallies import item, sync
 from tests.conftest import build_world
 
@@ -105,3 +108,21 @@ def test_the_primary_key_serves_the_replay(world, api, on_postgres):
         cursor.execute("SET LOCAL enable_seqscan = off")
         plan = qs.explain()
     assert "activities_activity_pkey" in plan, plan
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_incremental_recompute_reads_its_communes_quarter_through_the_commune_index(api, on_postgres):
+    """The quarter tally's key leads with the quarter: without `quarter_tally_commune` PostgreSQL scanned every
+    commune's quarters for a recompute of a few communes (docs/performance.md)."""
+    world = build_world()
+    _load(world, api)
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {QuarterTally._meta.db_table}")
+    with CaptureQueriesContext(connection) as captured:
+        rows = _activities_placed(Q(commune_id__in=[world.a1.pk]), quarter_of(timezone.localdate())[1])
+    assert rows, "the commune's tallies were not read"
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN " + captured.captured_queries[-1]["sql"])
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert re.search(r"(using|Index Scan on) quarter_tally_commune\b", plan), plan
