@@ -147,6 +147,8 @@ POSTGRES_SETTINGS = (
     "autovacuum_vacuum_insert_scale_factor",
     "autovacuum_vacuum_scale_factor",
     "autovacuum_analyze_scale_factor",
+    "jit",
+    "max_parallel_workers_per_gather",
 )
 
 

@@ -203,7 +203,9 @@ def _begin_exclusive() -> bool:
         if len(connection.atomic_blocks) == 1:
             # Only the outermost block can choose the isolation (inside tests' transactions it cannot).
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [RECOMPUTE_LOCK])
+        # With the lock, no JIT for the rest of the transaction: compiling a recompute's queries took longer
+        # than running them (docs/performance.md), and the incremental round runs every second under load.
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s), set_config('jit', 'off', true)", [RECOMPUTE_LOCK])
         return cursor.fetchone()[0]
 
 
