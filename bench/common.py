@@ -40,6 +40,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9"))
     parser.add_argument("--keep-db", action="store_true", help="leave the bench database in place at the end")
     parser.add_argument(
+        "--compare-settings",
+        action="store_true",
+        help="run on a private PostgreSQL cluster (bench/cluster.py) with PostgreSQL's defaults, then restart it "
+        "with compose.yaml's recommended settings and measure the recompute, the sync and the reads again",
+    )
+    parser.add_argument(
         "--quiet-wait",
         type=float,
         help="before each measurement, wait up to this many seconds for other processes to leave the cores "
@@ -141,6 +147,7 @@ POSTGRES_SETTINGS = (
     "work_mem",
     "maintenance_work_mem",
     "max_wal_size",
+    "min_wal_size",
     "wal_compression",
     "checkpoint_completion_target",
     "synchronous_commit",

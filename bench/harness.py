@@ -22,6 +22,13 @@ class Harness:
 
     def __init__(self, args):
         self.args = args
+        self.cluster = None
+        self.measure_pass = 0  # --compare-settings measures twice
+        if args.compare_settings:
+            from bench.cluster import PrivateCluster
+
+            self.cluster = PrivateCluster()
+            args.database_url = self.cluster.url
         self.env = bench_env(args)
         self.log_dir = Path(tempfile.mkdtemp(prefix="cdt-bench-"))
         self.processes = procs.Processes(self.log_dir)
@@ -37,6 +44,7 @@ class Harness:
                 "gunicorn_workers": 2,
                 "celery_concurrency": 2,
                 "batch": BATCH,
+                "postgres_cluster": "private, defaults then recommended" if args.compare_settings else "the machine's",
             },
         }
         self.web_url = self.bare_url = ""
@@ -150,6 +158,9 @@ class Harness:
     # Phases ----------------------------------------------------------------------------------
 
     def setup(self) -> None:
+        if self.cluster:
+            self.cluster.create()
+            self.cluster.start({})  # PostgreSQL's defaults (initdb's postgresql.conf)
         say(f"database {urlsplit(self.args.database_url).path.lstrip('/')}, Redis {self.args.redis_url}")
         recreate_database(self.args.database_url)
         flush_redis(self.args.redis_url)

@@ -200,6 +200,69 @@ def _cpu_rows(r: dict) -> list[list[str]]:
     return out
 
 
+def _settings_rows(r: dict) -> list[list[str]]:
+    """--compare-settings: each figure measured again after the restart with compose.yaml's settings."""
+    d, c = r, r["recommended_settings"]
+
+    def row(label: str, before: float, after: float, unit: str, digits: int = 0, lower_is_better: bool = False):
+        change = after / before if before else float("nan")
+        better = change < 1 if lower_is_better else change > 1
+        verdict = "within 5 %" if abs(change - 1) < 0.05 else ("better" if better else "worse")
+        return [
+            label,
+            f"{_n(before, digits)} {unit}",
+            f"{_n(after, digits)} {unit}",
+            f"{change:.2f}×",
+            verdict,
+        ]
+
+    out = [
+        row("Full recompute", d["recompute"]["seconds"], c["recompute"]["seconds"], "s", 2, lower_is_better=True),
+        row(
+            "  its hand-written SQL",
+            d["recompute"]["sql_seconds"],
+            c["recompute"]["sql_seconds"],
+            "s",
+            2,
+            lower_is_better=True,
+        ),
+    ]
+    for level, figures in d["sync"]["levels"].items():
+        other = c["sync"]["levels"][level]
+        for side in ("product", "bare"):
+            out.append(
+                row(
+                    f"Sync, {level} client(s), {side}",
+                    figures[side]["items_per_second"],
+                    other[side]["items_per_second"],
+                    "activities/s",
+                )
+            )
+    for key, read in d["reads"].items():
+        if isinstance(read, dict) and key in c["reads"]:
+            out.append(
+                row(
+                    f"Read {read['path']}, 32 clients",
+                    read["at_32"]["requests_per_second"],
+                    c["reads"][key]["at_32"]["requests_per_second"],
+                    "req/s",
+                )
+            )
+    return out
+
+
+def _settings_section(r: dict) -> str:
+    if "recommended_settings" not in r:
+        return ""
+    given = ", ".join(f"`{k}` {v}" for k, v in r["recommended_settings"]["settings_given"].items())
+    table = _table(["Figure", "PostgreSQL's defaults", "compose.yaml's settings", "Change", ""], _settings_rows(r))
+    return (
+        "\n## PostgreSQL's defaults beside the recommended settings (same data, same run)\n\n"
+        f"The private cluster restarted with {given}. The second pass's table also holds the first pass's sync "
+        f"batches.\n\n{table}\n"
+    )
+
+
 def _noise(r: dict) -> str:
     """How much of the machine other processes took while the bench measured (the bench shares the machine)."""
     shares = {}
@@ -259,7 +322,7 @@ def markdown(r: dict) -> str:
         ],
         _cpu_rows(r),
     )
-    return f"{head}\n\n{table}\n\n{cpu}\n\n{_noise(r)}\n"
+    return f"{head}\n\n{table}\n\n{cpu}\n\n{_noise(r)}\n{_settings_section(r)}"
 
 
 def write(r: dict, directory: Path) -> None:
