@@ -9,25 +9,29 @@ from django.contrib.postgres.operations import AddIndexConcurrently, RemoveIndex
 from django.db.migrations.operations import AddIndex, RemoveIndex
 
 
-class AddIndexConcurrentlyOnPostgres(AddIndexConcurrently):
+class _ConcurrentOnPostgres:
+    """The operation `concurrent` on PostgreSQL and `plain` elsewhere, run on this operation's own fields."""
+
+    concurrent: type
+    plain: type
+
+    def _base(self, schema_editor) -> type:
+        return self.concurrent if schema_editor.connection.vendor == "postgresql" else self.plain
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        self._base(schema_editor).database_forwards(self, app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        self._base(schema_editor).database_backwards(self, app_label, schema_editor, from_state, to_state)
+
+
+class AddIndexConcurrentlyOnPostgres(_ConcurrentOnPostgres, AddIndexConcurrently):
     """CREATE INDEX CONCURRENTLY on PostgreSQL; a plain CREATE INDEX elsewhere (the embedded SQLite)."""
 
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        base = AddIndexConcurrently if schema_editor.connection.vendor == "postgresql" else AddIndex
-        base.database_forwards(self, app_label, schema_editor, from_state, to_state)
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        base = AddIndexConcurrently if schema_editor.connection.vendor == "postgresql" else AddIndex
-        base.database_backwards(self, app_label, schema_editor, from_state, to_state)
+    concurrent, plain = AddIndexConcurrently, AddIndex
 
 
-class RemoveIndexConcurrentlyOnPostgres(RemoveIndexConcurrently):
+class RemoveIndexConcurrentlyOnPostgres(_ConcurrentOnPostgres, RemoveIndexConcurrently):
     """DROP INDEX CONCURRENTLY on PostgreSQL; a plain DROP INDEX elsewhere."""
 
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        base = RemoveIndexConcurrently if schema_editor.connection.vendor == "postgresql" else RemoveIndex
-        base.database_forwards(self, app_label, schema_editor, from_state, to_state)
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        base = RemoveIndexConcurrently if schema_editor.connection.vendor == "postgresql" else RemoveIndex
-        base.database_backwards(self, app_label, schema_editor, from_state, to_state)
+    concurrent, plain = RemoveIndexConcurrently, RemoveIndex
