@@ -149,7 +149,7 @@ if REDIS_URL:
     REDIS_CACHE_URL = REDIS_CACHE_URL or redis_cache_url(REDIS_URL)
     if redis_target(REDIS_CACHE_URL) == redis_target(REDIS_URL):
         raise ImproperlyConfigured("REDIS_CACHE_URL must not be the broker's database (REDIS_URL)")
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_CACHE_URL}}
+    CACHES = {"default": {"BACKEND": "config.cache.RedisCache", "LOCATION": REDIS_CACHE_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

@@ -31,9 +31,7 @@ def test_writes_are_limited_per_user_with_a_clear_429(world, api, low_write_rate
 
 
 def test_throttle_fails_open_when_the_cache_is_down(world, api, low_write_rate, settings):
-    settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}
-    }
+    settings.CACHES = {"default": {"BACKEND": "config.cache.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}}
     caches._settings = None
     from rest_framework import throttling
 

@@ -256,7 +256,7 @@ def test_without_the_cache_the_answer_is_computed(figures, api, settings, caplog
     path = f"{BASE}national/"
     expected = api(figures.minh).get(path).data
     settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}
+        "default": {"BACKEND": "config.cache.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}
     }
     response = api(figures.minh).get(path)
     assert response.status_code == 200 and response.data == expected
