@@ -1,0 +1,52 @@
+"""config.statements.get_by_pk: the same instance as the ORM's get(), in one query, compiled once."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from accounts.models import User
+from config import statements
+from config.statements import get_by_pk
+
+pytestmark = pytest.mark.django_db
+
+
+def _values(user: User) -> dict:
+    return {field.attname: getattr(user, field.attname) for field in User._meta.concrete_fields}
+
+
+def test_the_row_equals_the_orms_field_by_field(world):
+    login = world.hoa
+    User.objects.filter(pk=login.pk).update(last_login=timezone.now() - dt.timedelta(hours=3))
+    expected = User.objects.get(pk=login.pk)
+    found = get_by_pk(User, login.pk)
+    assert isinstance(found, User)
+    assert _values(found) == _values(expected)
+    assert found.last_login is not None and found.last_login.tzinfo is not None
+    assert found._state.adding is False and found._state.db == expected._state.db
+    assert found.province == expected.province  # relations resolve as on an ORM instance
+
+
+def test_a_string_key_as_a_token_carries_it(world):
+    assert get_by_pk(User, str(world.hoa.pk)).pk == world.hoa.pk
+
+
+def test_no_such_row_and_a_malformed_key_are_none(world):
+    missing = User.objects.order_by("-pk").values_list("pk", flat=True).first() + 1000
+    assert get_by_pk(User, missing) is None
+    assert get_by_pk(User, "không-phải-số") is None
+
+
+def test_one_query_and_one_compilation(world):
+    statements._STATEMENTS.clear()
+    get_by_pk(User, world.hoa.pk)
+    compiled = dict(statements._STATEMENTS)
+    with CaptureQueriesContext(connection) as queries:
+        assert get_by_pk(User, world.hai.pk).pk == world.hai.pk
+    assert len(queries) == 1
+    assert statements._STATEMENTS == compiled
