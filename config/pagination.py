@@ -1,5 +1,6 @@
 """Page-number pagination with the DRF envelope {count, next, previous, results}."""
 
+from django.db.models import QuerySet
 from rest_framework.pagination import PageNumberPagination
 
 
@@ -12,3 +13,24 @@ class Pagination(PageNumberPagination):
         envelope = super().get_paginated_response_schema(schema)
         envelope["required"] = ["count", "next", "previous", "results"]
         return envelope
+
+
+class CountedApart:
+    """What a paginator pages: counted by `counted` (e.g. the rows without the joins or sub-queries that only
+    add columns), sliced from `rows` (the same rows, in order, in the shape the page is written from)."""
+
+    def __init__(self, counted: QuerySet, rows: QuerySet):
+        self.counted, self.rows = counted, rows
+
+    @property
+    def ordered(self) -> bool:
+        return self.rows.ordered
+
+    def count(self) -> int:
+        return self.counted.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, key):
+        return self.rows[key]

@@ -10,9 +10,10 @@ from rest_framework.response import Response
 
 from config import inputs, timestamps
 from config.conditional import ConditionalGetMixin
+from config.pagination import CountedApart
 from config.versioning import etag, versioned_input
 from teams import selectors, services
-from teams.models import SizeStatus, Team, TeamStatus
+from teams.models import SizeStatus, Team, TeamLevel, TeamStatus
 
 
 class LeaderOutput(serializers.Serializer):
@@ -51,6 +52,61 @@ class TeamOutput(timestamps.ModelSerializer):
             "created_at",
             "updated_at",
         ]
+
+
+# The list's page is read as values (teams.selectors.team_list_values) and written in TeamOutput's shape here:
+# building five model instances per team and running DRF's per-field machinery cost more than the page's query
+# (docs/performance.md). TeamOutput stays the schema and the detail's writer; tests/teams/test_team_list.py
+# holds the two to the same output.
+
+
+def team_list_rows(rows) -> list[dict]:
+    """TeamOutput(many=True).data for rows of teams.selectors.TEAM_LIST_VALUES (tuples, in that order)."""
+    out = []
+    stamp = timestamps.format_timestamp
+    for (
+        team_id,
+        province,
+        commune,
+        commune_name,
+        hamlet,
+        hamlet_name,
+        name,
+        established_on,
+        decision_number,
+        status_value,
+        dissolved_on,
+        leader_id,
+        leader_name,
+        member_count,
+        size_status,
+        version,
+        created_at,
+        updated_at,
+    ) in rows:
+        out.append(
+            {
+                "id": str(team_id),
+                "province": province,
+                "commune": commune,
+                "commune_name": commune_name,
+                "hamlet": hamlet,
+                "hamlet_name": hamlet_name,
+                "level": TeamLevel.HAMLET if hamlet else TeamLevel.COMMUNE,
+                "name": name,
+                "established_on": established_on.isoformat(),
+                "decision_number": decision_number,
+                "status": status_value,
+                "dissolved_on": dissolved_on.isoformat() if dissolved_on is not None else None,
+                "leader": {"id": str(leader_id), "full_name": leader_name} if leader_id is not None else None,
+                "member_count": member_count,
+                "size_status": size_status,
+                "version": version,
+                "created_at": stamp(created_at),
+                "updated_at": stamp(updated_at),
+            }
+        )
+    return out
 
 
 class TeamCreateInput(serializers.Serializer):
@@ -121,8 +177,10 @@ class TeamListApi(GenericAPIView):
     def get(self, request):
         filters = TeamFilterInput(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        page = self.paginate_queryset(selectors.team_list(user=request.user, filters=filters.validated_data))
-        return self.get_paginated_response(TeamOutput(page, many=True).data)
+        teams = selectors.team_list(user=request.user, filters=filters.validated_data)
+        # Counted on the teams alone (no joins); the page read as the list's values.
+        page = self.paginate_queryset(CountedApart(teams, selectors.team_list_values(teams)))
+        return self.get_paginated_response(team_list_rows(page))
 
     @extend_schema(request=TeamCreateInput, responses={201: TeamOutput, 200: TeamOutput})
     def post(self, request):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Exists, F, OuterRef, QuerySet
+from django.db.models import Exists, F, OuterRef, QuerySet, Subquery
 
 from areas.models import Hamlet, Province
 from config.filtering import filtered
@@ -45,6 +45,48 @@ def team_list(*, user, filters: dict | None = None) -> QuerySet[Team]:
     # TeamFilter narrows only by what is asked (no default filter): without a filter, no FilterSet to build
     # (its form deep-copies every field, ~2 ms a request).
     return filtered(TeamFilter, filters, qs) if filters else qs
+
+
+# The list page's columns, in order (teams.apis.team_list_rows reads them so).
+TEAM_LIST_VALUES = (
+    "id",
+    "province_code",
+    "commune_code",
+    "commune_name",
+    "hamlet_id",
+    "hamlet_name",
+    "name",
+    "established_on",
+    "decision_number",
+    "status",
+    "dissolved_on",
+    "leader_id",
+    "leader_name",
+    "member_count",
+    "size_status",
+    "version",
+    "created_at",
+    "updated_at",
+)
+
+
+def _of_related(relation: str, column: str = "name") -> Subquery:
+    """One column of the row a team's foreign key `relation` points at, as a scalar sub-query."""
+    model = Team._meta.get_field(relation).related_model
+    return Subquery(model.objects.filter(pk=OuterRef(f"{relation}_id")).order_by().values(column)[:1])
+
+
+def team_list_values(teams: QuerySet[Team]) -> QuerySet:
+    """`teams` (from team_list) as rows of TEAM_LIST_VALUES. The related rows' names are read by one scalar
+    sub-query each, run for the page's rows only: PostgreSQL planned the five-table join of team_list for
+    about 1 ms on every request, longer than it ran it (docs/performance.md)."""
+    return teams.annotate(
+        province_code=_of_related("province", "code"),
+        commune_code=_of_related("commune", "code"),
+        commune_name=_of_related("commune"),
+        hamlet_name=_of_related("hamlet"),
+        leader_name=_of_related("leader", "full_name"),
+    ).values_list(*TEAM_LIST_VALUES)
 
 
 def size_policy_list(*, user) -> QuerySet[Province]:

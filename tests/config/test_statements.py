@@ -49,4 +49,4 @@ def test_one_query_and_one_compilation(world):
     with CaptureQueriesContext(connection) as queries:
         assert get_by_pk(User, world.hai.pk).pk == world.hai.pk
     assert len(queries) == 1
-    assert statements._STATEMENTS == compiled
+    assert compiled == statements._STATEMENTS

@@ -255,9 +255,7 @@ def test_kept_bodies_are_per_scope_and_language(figures, api):
 def test_without_the_cache_the_answer_is_computed(figures, api, settings, caplog):
     path = f"{BASE}national/"
     expected = api(figures.minh).get(path).data
-    settings.CACHES = {
-        "default": {"BACKEND": "config.cache.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}
-    }
+    settings.CACHES = {"default": {"BACKEND": "config.cache.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}}
     response = api(figures.minh).get(path)
     assert response.status_code == 200 and response.data == expected
     assert "body cache unavailable: ConnectionError" in caplog.text

@@ -214,9 +214,7 @@ def test_writes_succeed_while_redis_is_down_and_the_sweep_converges_after(api, s
     assert headline(world, commune) == BASELINE
     with private_redis() as server:
         settings.REDIS_URL = server.url
-        settings.CACHES = {
-            "default": {"BACKEND": "config.cache.RedisCache", "LOCATION": server.url}
-        }
+        settings.CACHES = {"default": {"BACKEND": "config.cache.RedisCache", "LOCATION": server.url}}
         with celery_broker(server.url), celery_worker(redis_url=server.url, log_dir=tmp_path) as worker:
             server.stop()
             writes = {

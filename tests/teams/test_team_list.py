@@ -42,3 +42,25 @@ def test_team_list_query_count_is_constant(world, api, django_assert_num_queries
     with django_assert_num_queries(2):
         large = client.get(URL, {"page_size": 50})
     assert len(small.data["results"]) == 2 and len(large.data["results"]) == 15
+
+
+def test_the_list_writes_each_team_as_the_team_serializer_does(world, api):
+    """The list writes its rows from values (teams.apis.team_list_rows); TeamOutput is the schema and the detail's
+    writer. Both must give the same JSON for every kind of team: hamlet or commune level, with or without a
+    leader, active or dissolved."""
+    import json
+
+    from teams import selectors
+    from teams.apis import TeamOutput
+    from tests.factories import HamletFactory, MemberFactory, TeamFactory
+
+    yesterday = timezone.localdate() - dt.timedelta(days=1)
+    dissolved = TeamFactory(commune=world.b1, hamlet=None, status="dissolved", dissolved_on=yesterday)
+    MemberFactory(team=dissolved)
+    TeamFactory(commune=world.a1, hamlet=HamletFactory(commune=world.a1))  # no leader
+    listed = api(world.minh).get(URL, {"page_size": 100}).json()["results"]
+    teams = selectors.team_list(user=world.minh)
+    expected = json.loads(json.dumps([TeamOutput(team).data for team in teams]))
+    assert listed == expected
+    kinds = {(t["level"], t["leader"] is None, t["status"], t["dissolved_on"] is None) for t in listed}
+    assert len(kinds) >= 4, kinds  # the kinds above are all there
