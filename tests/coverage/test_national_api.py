@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from areas import maps
 from areas.changes import communes_changed
 from coverage import services
 from tests.coverage.support import BASE, _active_counts
@@ -90,3 +91,11 @@ def test_national_query_count(figures, api, django_assert_num_queries):
     assert response.data["provinces_total"] == Province.objects.current().count()
     assert (response.data["teams_active"], response.data["members_active"]) == _active_counts()
     assert response.data["stale"] is False
+
+
+def test_an_empty_query_string_means_what_the_input_serializer_gives_for_it():
+    from coverage.apis import NO_PARAMS, CoverageInput
+
+    data = CoverageInput(data={})
+    assert data.is_valid(), data.errors
+    assert {"map": maps.DEFAULT, **data.validated_data} == NO_PARAMS
