@@ -11,10 +11,31 @@ The embedded SQLite has no COPY: there the rows go through `bulk_create`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from operator import attrgetter
 
-from django.db import connections, router
+from django.db import connections, models, router
 from django.db.models import Model
+
+# Field classes (exactly these, not subclasses) whose value goes to PostgreSQL as the instance holds it: their
+# pre_save reads the attribute and their get_db_prep_save gives the value back (after a type check a builder's
+# value already passes). Every other field, and any with auto_now or auto_now_add, goes through both, as
+# save() would. The generic path cost twice the COPY itself (docs/performance.md, point 5).
+_AS_HELD = {
+    models.AutoField,
+    models.BigAutoField,
+    models.BigIntegerField,
+    models.BooleanField,
+    models.CharField,
+    models.DateField,
+    models.IntegerField,
+    models.PositiveBigIntegerField,
+    models.PositiveIntegerField,
+    models.PositiveSmallIntegerField,
+    models.SmallIntegerField,
+    models.TextField,
+    models.UUIDField,
+}
 
 
 def copy_insert(model: type[Model], objs: Iterable[Model], *, batch_size: int = 5000) -> int:
@@ -39,9 +60,10 @@ def copy_insert(model: type[Model], objs: Iterable[Model], *, batch_size: int = 
     with connection.cursor() as cursor, connection.wrap_database_errors:  # IntegrityError, as from bulk_create
         _allocate_keys(cursor, model, [obj for obj in objs if obj.pk is None])
         columns = ", ".join(quote(f.column) for f in fields)
+        readers = _readers(fields, connection)
         with cursor.cursor.copy(f"COPY {quote(opts.db_table)} ({columns}) FROM STDIN") as copy:
             for obj in objs:
-                copy.write_row([f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields])
+                copy.write_row([read(obj) for read in readers])
     for obj in objs:
         obj._state.adding = False
         obj._state.db = alias
@@ -58,3 +80,20 @@ def _allocate_keys(cursor, model: type[Model], objs: list[Model]) -> None:
     )
     for obj, (key,) in zip(objs, cursor.fetchall(), strict=True):
         obj.pk = key
+
+
+def _as_held(field) -> bool:
+    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        return False
+    if isinstance(field, models.ForeignKey) and type(field) in {models.ForeignKey, models.OneToOneField}:
+        return _as_held(field.target_field)
+    return type(field) in _AS_HELD
+
+
+def _readers(fields, connection) -> list[Callable[[Model], object]]:
+    """For each field, what reads its column's value off an instance (see _AS_HELD)."""
+
+    def prepared(field):
+        return lambda obj: field.get_db_prep_save(field.pre_save(obj, True), connection)
+
+    return [attrgetter(field.attname) if _as_held(field) else prepared(field) for field in fields]

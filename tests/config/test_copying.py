@@ -67,3 +67,45 @@ def test_a_constraint_violation_is_djangos_integrity_error_and_writes_nothing(on
         copy_insert(type(rows[0]), rows)
     assert not type(rows[0]).objects.filter(commune=commune).exists()
     assert connection.vendor == "postgresql"
+
+
+def test_teams_and_members_copied_equal_the_rows_save_writes(on_postgres):
+    """Every kind of column the registry copies: UUID keys, foreign keys, dates, small integers, booleans, the
+    auto_now timestamps, and the member's personal data (held as given: phone and citizen id)."""
+    from members.models import Member
+    from members.services import member_build
+
+    first = CommuneFactory()
+    communes = (first, CommuneFactory(province=first.province))  # one commune-level team per commune
+    teams = [
+        team_build(commune=c, hamlet=None, name=name, established_on=dt.date(2024, 3, 4), decision_number="7/QĐ")
+        for c, name in zip(communes, ("Tổ Một", "Tổ Hai"), strict=True)
+    ]
+    teams[0].save()
+    copy_insert(Team, teams[1:])
+    differ = {"name", "name_key", "name_folded", "commune"}
+    saved_team, copied_team = ({k: v for k, v in _stored(t).items() if k not in differ} for t in teams)
+    assert copied_team == saved_team
+
+    def member(team, phone, national_id):
+        return member_build(
+            team=team,
+            full_name="Nguyễn Thị Hoa",
+            phone=phone,
+            national_id=national_id,
+            birth_year=1990,
+            gender="female",
+            role="member",
+            background="youth_union",
+            joined_on=dt.date(2024, 5, 6),
+        )
+
+    saved = member(teams[0], "0912345670", "001190012345")
+    copied = member(teams[1], "0912345671", "001190012346")
+    saved.save()
+    copy_insert(Member, [copied])
+    differ = {"team", "commune", "phone", "national_id"}
+    saved_row, copied_row = ({k: v for k, v in _stored(m).items() if k not in differ} for m in (saved, copied))
+    assert copied_row == saved_row
+    assert (_stored(copied)["phone"], _stored(copied)["national_id"]) == ("0912345671", "001190012346")
+    assert _stored(copied)["team"] == teams[1].pk
