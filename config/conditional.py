@@ -44,6 +44,7 @@ from django.utils.http import parse_etags
 from django.utils.translation import get_language
 from rest_framework.response import Response
 
+from config.pagination import CountedApart
 from config.replica import read_alias
 
 # Bump when a response's shape or format changes while its rows do not (a new field, another timestamp form):
@@ -122,26 +123,6 @@ def _resolve(obj, path: str):
             return None
         obj = getattr(obj, name)
     return obj
-
-
-class _Counted:
-    """A queryset whose row count the validator already read: the paginator asks no COUNT(*) of its own."""
-
-    def __init__(self, queryset: QuerySet, count: int):
-        self.queryset, self._count = queryset, count
-
-    @property
-    def ordered(self) -> bool:
-        return self.queryset.ordered
-
-    def count(self) -> int:
-        return self._count
-
-    def __len__(self) -> int:
-        return self._count
-
-    def __getitem__(self, key):
-        return self.queryset[key]
 
 
 class Rendered(Response):
@@ -245,7 +226,7 @@ class ConditionalGetMixin:
         """A page of `queryset` as `output` (a serializer class), decided by one aggregate: the count (which
         the paginator then uses) and `aggregates`, e.g. latest=Max("updated_at"). A 304 reads nothing else."""
         state = queryset.aggregate(count=Count("pk"), **aggregates)
-        rows = _Counted(queryset, state["count"])
+        rows = CountedApart(queryset, lambda: state["count"])  # the validator read the count: no COUNT(*)
 
         def respond() -> Response:
             page = self.paginate_queryset(rows)
@@ -286,7 +267,7 @@ class ConditionalGetMixin:
         row = get_object_or_404(queryset)
         return self.tagged(respond(row), etag_of(tuple(_resolve(row, path) for path in fields)))
 
-    def _page_exists(self, request, rows: _Counted) -> bool:
+    def _page_exists(self, request, rows: CountedApart) -> bool:
         pagination = self.paginator
         if pagination is None:
             return True

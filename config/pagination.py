@@ -1,5 +1,7 @@
 """Page-number pagination with the DRF envelope {count, next, previous, results}."""
 
+from collections.abc import Callable
+
 from django.db.models import QuerySet
 from rest_framework.pagination import PageNumberPagination
 
@@ -16,18 +18,18 @@ class Pagination(PageNumberPagination):
 
 
 class CountedApart:
-    """What a paginator pages: counted by `counted` (e.g. the rows without the joins or sub-queries that only
-    add columns), sliced from `rows` (the same rows, in order, in the shape the page is written from)."""
+    """What a paginator pages: sliced from `rows`, counted by `count()` (the rows counted without the joins or
+    sub-queries that only add columns, or a count a validator has already read)."""
 
-    def __init__(self, counted: QuerySet, rows: QuerySet):
-        self.counted, self.rows = counted, rows
+    def __init__(self, rows: QuerySet, count: Callable[[], int]):
+        self.rows, self._count = rows, count
 
     @property
     def ordered(self) -> bool:
         return self.rows.ordered
 
     def count(self) -> int:
-        return self.counted.count()
+        return self._count()
 
     def __len__(self) -> int:
         return self.count()

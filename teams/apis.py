@@ -179,7 +179,7 @@ class TeamListApi(GenericAPIView):
         filters.is_valid(raise_exception=True)
         teams = selectors.team_list(user=request.user, filters=filters.validated_data)
         # Counted on the teams alone (no joins); the page read as the list's values.
-        page = self.paginate_queryset(CountedApart(teams, selectors.team_list_values(teams)))
+        page = self.paginate_queryset(CountedApart(selectors.team_list_values(teams), teams.count))
         return self.get_paginated_response(team_list_rows(page))
 
     @extend_schema(request=TeamCreateInput, responses={201: TeamOutput, 200: TeamOutput})
