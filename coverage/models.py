@@ -167,7 +167,8 @@ class ReconcileRun(models.Model):
     finished_at = models.DateTimeField()
     communes = models.PositiveIntegerField()
     differences = models.PositiveIntegerField()
-    # Keys of the activity tallies that differed from the activities and were counted again (activities.tallies).
+    # Keys of the kept counts that differed from their rows and were counted again: the activity tallies against
+    # the activities (activities.tallies), the team counts against the teams (teams.counts).
     tally_differences = models.PositiveIntegerField(default=0)
     # Up to 50 examples: {"commune": code, "field": name, "stored": x, "recomputed": y}.
     examples = models.JSONField(default=list)

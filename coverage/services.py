@@ -29,6 +29,7 @@ from coverage.models import (
     ReconcileRun,
     Snapshot,
 )
+from teams import counts as team_counts
 
 logger = logging.getLogger(__name__)
 
@@ -391,8 +392,9 @@ def reconcile() -> ReconcileRun:
     with transaction.atomic():
         if not _begin_exclusive():
             raise RecomputeBusy()
-        # The tallies the figures read, against the activities themselves (repaired if they ever differ).
-        tally_differences = tallies.check_and_repair()
+        # The tallies the figures read, against the activities themselves, and the team list's counts against
+        # the teams (each repaired if it ever differs).
+        tally_differences = tallies.check_and_repair() + team_counts.check_and_repair()
         # First what the incremental path would do with the marks committed before our snapshot (and a
         # new quarter or a unit's start or end date); an unmarked change stays for the comparison to find.
         for _ in range(5):

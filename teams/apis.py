@@ -170,16 +170,25 @@ class TeamFilterInput(serializers.Serializer):
     search = serializers.CharField(required=False, max_length=200)
 
 
+def _filters(request) -> dict:
+    """The list's filters, checked; none asked (most requests: a page, or nothing) builds no serializer."""
+    if not request.query_params.keys() & TeamFilterInput._declared_fields.keys():
+        return {}
+    filters = TeamFilterInput(data=request.query_params)
+    filters.is_valid(raise_exception=True)
+    return filters.validated_data
+
+
 class TeamListApi(GenericAPIView):
     serializer_class = TeamOutput
 
     @extend_schema(parameters=TEAM_FILTERS, responses=TeamOutput(many=True))
     def get(self, request):
-        filters = TeamFilterInput(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        teams = selectors.team_list(user=request.user, filters=filters.validated_data)
-        # Counted on the teams alone (no joins); the page read as the list's values.
-        page = self.paginate_queryset(CountedApart(selectors.team_list_values(teams), teams.count))
+        filters = _filters(request)
+        teams = selectors.team_list(user=request.user, filters=filters)
+        # Counted apart from the page (no joins: teams.selectors.team_list_count); the page read as values.
+        count = selectors.team_list_count(user=request.user, teams=teams, filters=filters)
+        page = self.paginate_queryset(CountedApart(selectors.team_list_values(teams), count))
         return self.get_paginated_response(team_list_rows(page))
 
     @extend_schema(request=TeamCreateInput, responses={201: TeamOutput, 200: TeamOutput})

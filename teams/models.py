@@ -65,6 +65,11 @@ class TeamQuerySet(ScopedQuerySet):
         return self.filter(status=TeamStatus.ACTIVE)
 
 
+class TeamCountQuerySet(ScopedQuerySet):
+    # A team leader's scope is one team: their list is counted from the teams (teams.selectors.team_list_count).
+    scope_paths = {"province": "province_id", "commune": "commune_id"}
+
+
 class Team(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     # Denormalized from the commune so that a province scope is one indexed column.
@@ -129,3 +134,27 @@ class Team(models.Model):
     @property
     def level(self) -> str:
         return TeamLevel.HAMLET if self.hamlet_id else TeamLevel.COMMUNE
+
+
+class TeamCount(models.Model):
+    """The number of teams (of any status) per commune and province, kept by triggers on teams_team.
+
+    Every INSERT, UPDATE and DELETE of teams, whatever runs it (a service, an import, the demo's COPY), changes
+    these counts in its own statement and transaction (teams/migrations/0005). The team list counts from them
+    when nothing but the scope narrows it: a sum over a province's communes instead of a count of every team
+    (docs/performance.md). The nightly reconcile checks them against the teams (teams.counts).
+    """
+
+    pk = models.CompositePrimaryKey("commune", "province")
+    # No foreign keys in the database: the teams counted hold them.
+    commune = models.ForeignKey(
+        "areas.Commune", on_delete=models.DO_NOTHING, related_name="+", db_constraint=False, db_index=False
+    )
+    province = models.ForeignKey("areas.Province", on_delete=models.DO_NOTHING, related_name="+", db_constraint=False)
+    # Never negative, but no CHECK: INSERT ... ON CONFLICT checks the proposed row (a -1) before the conflict.
+    teams = models.BigIntegerField()
+
+    objects = TeamCountQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"TeamCount {self.pk}: {self.teams}"

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from activities.models import Activity, LifetimeTally, QuarterTally
 from coverage.compute import quarter_of
+from tests.embedded import run_on_new_sqlite
 
 pytestmark = pytest.mark.django_db
 
@@ -206,18 +207,5 @@ assert counted()[0], "nothing counted"
 def test_the_embedded_sqlite_triggers_keep_the_tallies_too(tmp_path):
     """The embedded default (SQLite) has row triggers of its own: migrate a new SQLite database, write
     activities every way, and compare after each step."""
-    import os
-    import subprocess
-    import sys
-
-    from django.conf import settings
-
-    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "REDIS_CACHE_URL")}
-    env |= {"DATABASE_URL": f"sqlite:///{tmp_path / 'embedded.sqlite3'}", "DEBUG": "true"}
-    manage = [sys.executable, "manage.py"]
-    for command in (["migrate", "-v0"], ["shell", "-c", SQLITE_SCRIPT]):
-        done = subprocess.run(
-            manage + command, cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=300
-        )
-        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
-    assert done.stdout.count("checked ") == 5, done.stdout
+    stdout = run_on_new_sqlite(tmp_path, SQLITE_SCRIPT)
+    assert stdout.count("checked ") == 5, stdout

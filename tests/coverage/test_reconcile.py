@@ -83,15 +83,15 @@ def test_reconcile_query_count(world, django_assert_num_queries):
     services.recompute_all()
     CommuneFigures.objects.filter(commune=world.a1).update(members_active=40)
     # 1. savepoint; 2. advisory lock; 3-4. the activity tallies (all time, by quarter) against the activities;
-    # 5. the national figures' validity; 6. the marks (none); then the stored figures of both maps: 7-8.
-    # current communes, 2024-map communes; 9-10. current provinces, 2024-map provinces; 11-13. commune,
-    # province and national figures; the full recompute: 14. max outbox id; 15. activity types; 16-19. hamlets,
-    # teams, members, activities (once for both maps); 20. communes; 21. communes made of one old commune;
-    # 22-23. commune upsert (loading table, upsert); 24. current provinces with their communes counted; 25-26.
-    # province upsert; 27-28. next validity bound of provinces, of communes; 29-30. national upsert; 31. the
-    # 2024 map's communes (none in this world); the figures again: 32-38 as 7-13; 39. the reconcile run;
-    # 40. release. Provinces and the nation are rolled up in memory.
-    with django_assert_num_queries(40):
+    # 5. the team counts against the teams; 6. the national figures' validity; 7. the marks (none); then the
+    # stored figures of both maps: 8-9. current communes, 2024-map communes; 10-11. current provinces, 2024-map
+    # provinces; 12-14. commune, province and national figures; the full recompute: 15. max outbox id;
+    # 16. activity types; 17-20. hamlets, teams, members, activities (once for both maps); 21. communes;
+    # 22. communes made of one old commune; 23-24. commune upsert (loading table, upsert); 25. current
+    # provinces with their communes counted; 26-27. province upsert; 28-29. next validity bound of provinces,
+    # of communes; 30-31. national upsert; 32. the 2024 map's communes (none in this world); the figures
+    # again: 33-39 as 8-14; 40. the reconcile run; 41. release. Provinces and the nation are rolled up in memory.
+    with django_assert_num_queries(41):
         run = services.reconcile()
     assert run.differences == 1 and run.examples[0]["field"] == "members_active"
 
@@ -121,7 +121,7 @@ def test_tallies_that_differ_from_the_activities_are_counted_again_and_the_figur
     out = StringIO()
     with pytest.raises(CommandError, match="coverage figures differed"):
         call_command("reconcile_coverage", stdout=out)
-    assert "3 activity tally keys differed" in out.getvalue()
+    assert "3 kept count keys (activity tallies, team counts) differed" in out.getvalue()
     assert ReconcileRun.objects.get().tally_differences == 3
     assert_tallies_true()
     assert CommuneFigures.objects.get(commune=world.a1).activities == truth

@@ -32,13 +32,19 @@ class Command(BaseCommand):
                 time.sleep(1)
         self.stdout.write(f"reconciled {run.communes} communes: {run.differences} figures differed")
         if run.tally_differences:
-            self.stdout.write(f"  {run.tally_differences} activity tally keys differed from the activities (recounted)")
+            self.stdout.write(
+                f"  {run.tally_differences} kept count keys (activity tallies, team counts) differed from their rows "
+                "(recounted)"
+            )
         for example in run.examples:
             self.stdout.write(
                 f"  {example['level']} {example['code']} {example['field']}: "
                 f"stored {example['stored']!r}, recomputed {example['recomputed']!r}"
             )
         if run.tally_differences and not run.differences:
-            raise CommandError(f"{run.tally_differences} activity tally keys differed from the activities (now fixed).")
+            raise CommandError(
+                f"{run.tally_differences} kept count keys (activity tallies, team counts) differed from their rows "
+                "(now fixed)."
+            )
         if run.differences:
             raise CommandError(f"{run.differences} coverage figures differed from a full recompute (now fixed).")
