@@ -1,16 +1,22 @@
-"""Lookups whose SQL Django would build and compile again on every request, compiled once per process.
+"""Reads whose SQL Django would build and compile again on every request, compiled once per process.
 
 `Model.objects.get(pk=x)` builds a query, resolves its lookups and compiles it each time: about 0.3 ms of
 Python, more than PostgreSQL takes to answer it by the primary key. Authentication does this on every API
 request (the login's row, for its token_version). `get_by_pk` keeps the compiled statement per model and
 database, and builds the instance with `from_db`, as a queryset would.
+
+`Compiled` does the same for any values queryset whose SQL differs between requests only by one value (a
+scope's unit id): built once with a stand-in for that value, then run with the real one, its rows converted
+as the queryset's compiler would convert them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.core.exceptions import ValidationError
 from django.db import connections, router
-from django.db.models import Model
+from django.db.models import Model, QuerySet
 
 _STATEMENTS: dict[tuple[str, str], tuple[str, list[str], list]] = {}
 
@@ -57,3 +63,57 @@ def _compile(model: type[Model], alias: str) -> tuple[str, list[str], list]:
         if functions:
             converters.append((i, col, functions))
     return sql, names, converters
+
+
+class Compiled:
+    """A values_list queryset compiled once; `rows(value)` runs it with `value` wherever the stand-in was.
+
+    The stand-in must appear among the parameters exactly `expected` times (raises otherwise), so that a
+    statement can never keep the stand-in's rows or another requester's value. `suffix` (with its own
+    parameters) is appended to the SQL: LIMIT and OFFSET for a page.
+    """
+
+    def __init__(self, queryset: QuerySet, stand_in, expected: int):
+        self.alias = queryset.db
+        compiler = queryset.query.get_compiler(using=self.alias)
+        self.sql, params = compiler.as_sql()
+        self.params = list(params)
+        self.slots = [i for i, param in enumerate(self.params) if param == stand_in]
+        if len(self.slots) != expected:
+            raise RuntimeError(f"expected the stand-in {expected} time(s) in the parameters, found {self.params!r}")
+        columns = [selected[0] for selected in compiler.select[: compiler.col_count]]
+        self.converters = [(i, functions, col) for i, (functions, col) in compiler.get_converters(columns).items()]
+
+    def rows(self, value=None, suffix: str = "", suffix_params: Sequence = ()) -> list[tuple]:
+        params = list(self.params)
+        for i in self.slots:
+            params[i] = value
+        connection = connections[self.alias]
+        with connection.cursor() as cursor:
+            cursor.execute(self.sql + suffix, [*params, *suffix_params])
+            rows = cursor.fetchall()
+        if not self.converters:
+            return rows
+        converted = []
+        for row in rows:
+            row = list(row)
+            for i, functions, col in self.converters:
+                for convert in functions:
+                    row[i] = convert(row[i], col, connection)
+            converted.append(tuple(row))
+        return converted
+
+
+class CompiledPage:
+    """What a paginator slices (config.pagination.CountedApart's rows): each slice one run of `statement`
+    with LIMIT and OFFSET; `statement` must be ordered (and unsliced)."""
+
+    ordered = True
+
+    def __init__(self, statement: Compiled, value):
+        self.statement, self.value = statement, value
+
+    def __getitem__(self, key: slice) -> list[tuple]:
+        if not isinstance(key, slice) or key.step is not None or key.start is None or key.stop is None:
+            raise TypeError("a page is a slice [start:stop]")
+        return self.statement.rows(self.value, " LIMIT %s OFFSET %s", [max(key.stop - key.start, 0), key.start])

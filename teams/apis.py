@@ -185,10 +185,9 @@ class TeamListApi(GenericAPIView):
     @extend_schema(parameters=TEAM_FILTERS, responses=TeamOutput(many=True))
     def get(self, request):
         filters = _filters(request)
-        teams = selectors.team_list(user=request.user, filters=filters)
-        # Counted apart from the page (no joins: teams.selectors.team_list_count); the page read as values.
-        count = selectors.team_list_count(user=request.user, teams=teams, filters=filters)
-        page = self.paginate_queryset(CountedApart(selectors.team_list_values(teams), count))
+        # Counted apart from the page, which is read as values (teams.selectors.team_list_page).
+        rows, count = selectors.team_list_page(user=request.user, filters=filters)
+        page = self.paginate_queryset(CountedApart(rows, count))
         return self.get_paginated_response(team_list_rows(page))
 
     @extend_schema(request=TeamCreateInput, responses={201: TeamOutput, 200: TeamOutput})

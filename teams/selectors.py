@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from types import SimpleNamespace
 
+from django.db import router
 from django.db.models import Exists, F, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
-from accounts.scoping import COMMUNE, NATION, PROVINCE, scope_of
+from accounts.scoping import COMMUNE, NATION, PROVINCE, Role, scope_of
 from areas.models import Hamlet, Province
+from config.conditional import scalar
 from config.filtering import filtered
+from config.statements import Compiled, CompiledPage
 from teams.filters import TeamFilter
 from teams.models import SizePolicy, Team, TeamCount, TeamStatus
 
@@ -51,18 +55,48 @@ def team_list(*, user, filters: dict | None = None) -> QuerySet[Team]:
     return filtered(TeamFilter, filters, qs) if filters else qs
 
 
-# Scopes whose teams are whole communes' teams: their unfiltered list is counted from TeamCount.
-_COUNTED_LEVELS = frozenset({NATION, PROVINCE, COMMUNE})
+# Scopes of whole units (not a team leader's one team), and the scope's attribute that holds the unit's id.
+_UNIT_SCOPES = {NATION: None, PROVINCE: "province_id", COMMUNE: "commune_id"}
+# Where the unit's id goes while the statements of _UNIT_SCOPES are compiled: an id no unit has.
+_STAND_IN = -2_000_000_011
+_COMPILED: dict[tuple, Compiled] = {}
 
 
-def team_list_count(*, user, teams: QuerySet[Team], filters: dict | None = None) -> Callable[[], int]:
-    """How the list counts `teams` (team_list's, for the same user and filters): when only the scope narrows
-    it, by summing the per-commune counts the triggers keep (a few thousand rows for the nation, where
-    counting the teams read all 81,415 of them at every request); else by counting the teams."""
-    if filters or scope_of(user).level not in _COUNTED_LEVELS:
-        return teams.count
-    counts = TeamCount.objects.visible_to(user)
-    return lambda: counts.aggregate(n=Coalesce(Sum("teams"), 0))["n"]
+def team_list_page(*, user, filters: dict | None = None) -> tuple[QuerySet | CompiledPage, Callable[[], int]]:
+    """The list's rows (TEAM_LIST_VALUES, sliced by the paginator) and how to count them.
+
+    When only the scope narrows the list (no filter; the ministry, a province admin, a commune officer), both
+    come from statements compiled once per scope level (config.statements): building and compiling the page's
+    queryset took longer than PostgreSQL took to run it. The count sums the per-commune counts the triggers keep
+    (teams.models.TeamCount), where counting the teams read all 81,415 of them for the nation. Otherwise the
+    rows are team_list_values(team_list(...)) and the teams are counted.
+    """
+    scope = scope_of(user)
+    if filters or scope.level not in _UNIT_SCOPES:
+        teams = team_list(user=user, filters=filters)
+        return team_list_values(teams), teams.count
+    unit = _UNIT_SCOPES[scope.level]
+    value = None if unit is None else getattr(scope, unit)
+    page = _compiled(scope.level, "page", lambda stand_in: team_list_values(team_list(user=stand_in)))
+    count = _compiled(
+        scope.level, "count", lambda stand_in: scalar(TeamCount.objects.visible_to(stand_in), Coalesce(Sum("teams"), 0))
+    )
+    return CompiledPage(page, value), lambda: count.rows(value)[0][0]
+
+
+def _compiled(level: str, name: str, build: Callable[[object], QuerySet]) -> Compiled:
+    """The statement `build` makes for a stand-in requester of this scope level, compiled on the first call."""
+    key = (level, name, router.db_for_read(Team))
+    statement = _COMPILED.get(key)
+    if statement is None:
+        role = {NATION: Role.MINISTRY, PROVINCE: Role.PROVINCE_ADMIN, COMMUNE: Role.COMMUNE_OFFICER}[level]
+        stand_in = SimpleNamespace(
+            is_authenticated=True, is_active=True, role=role, province_id=_STAND_IN, commune_id=_STAND_IN, team_id=None
+        )
+        if scope_of(stand_in).level != level:
+            raise RuntimeError(f"the stand-in of {level} has another scope")
+        statement = _COMPILED[key] = Compiled(build(stand_in), _STAND_IN, expected=0 if level == NATION else 1)
+    return statement
 
 
 # The list page's columns, in order (teams.apis.team_list_rows reads them so).

@@ -1,4 +1,5 @@
-"""config.statements.get_by_pk: the same instance as the ORM's get(), in one query, compiled once."""
+"""config.statements: get_by_pk gives the same instance as the ORM's get(), in one query, compiled once; Compiled
+and CompiledPage give a values queryset's rows for another value of its stand-in, converted as the ORM does."""
 
 from __future__ import annotations
 
@@ -6,12 +7,13 @@ import datetime as dt
 
 import pytest
 from django.db import connection
+from django.db.models import QuerySet
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import User
 from config import statements
-from config.statements import get_by_pk
+from config.statements import Compiled, CompiledPage, get_by_pk
 
 pytestmark = pytest.mark.django_db
 
@@ -50,3 +52,27 @@ def test_one_query_and_one_compilation(world):
         assert get_by_pk(User, world.hai.pk).pk == world.hai.pk
     assert len(queries) == 1
     assert compiled == statements._STATEMENTS
+
+
+def _logins(province_id) -> QuerySet:
+    return User.objects.filter(province_id=province_id).order_by("phone").values_list("id", "phone", "last_login")
+
+
+def test_a_compiled_statement_gives_the_rows_the_queryset_gives_for_the_real_value(world):
+    """Built once with a stand-in; each run gives what the queryset built with the real value gives, with
+    the ORM's conversions (timestamps aware, as the queryset reads them)."""
+    User.objects.filter(province=world.a).update(last_login=timezone.now())
+    compiled = Compiled(_logins(-77), -77, expected=1)
+    for province in (world.a, world.b):
+        assert compiled.rows(province.pk) == list(_logins(province.pk))
+    assert compiled.rows(world.a.pk)[0][2].tzinfo is not None
+    page = CompiledPage(compiled, world.a.pk)
+    assert page[1:3] == list(_logins(world.a.pk))[1:3]
+    assert page[0:0] == []
+
+
+def test_a_stand_in_found_too_often_or_not_at_all_is_refused(world):
+    with pytest.raises(RuntimeError):
+        Compiled(_logins(-77), -78, expected=1)
+    with pytest.raises(RuntimeError):
+        Compiled(User.objects.filter(province_id=-77, commune_id=-77).values_list("id"), -77, expected=1)

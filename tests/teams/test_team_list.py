@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from teams.models import Team
 from tests.teams.support import URL
 
 pytestmark = pytest.mark.django_db
@@ -64,3 +65,26 @@ def test_the_list_writes_each_team_as_the_team_serializer_does(world, api):
     assert listed == expected
     kinds = {(t["level"], t["leader"] is None, t["status"], t["dissolved_on"] is None) for t in listed}
     assert len(kinds) >= 4, kinds  # the kinds above are all there
+
+
+@pytest.mark.parametrize("persona", ["minh", "lan", "binh", "hoa", "bao", "tuan"])
+def test_each_persona_pages_through_the_teams_it_can_see_in_order(world, api, persona):
+    """The unfiltered list is read by statements compiled once per scope level (teams.selectors): every
+    province admin shares one, and each must still get their own province's teams, page after page."""
+    from tests.factories import HamletFactory, TeamFactory
+
+    for commune in (world.a1, world.a2, world.b1):
+        for n in range(2):
+            TeamFactory(commune=commune, hamlet=HamletFactory(commune=commune, name=f"Thôn {commune.code} {n}"))
+    for user in {"lan": [world.binh, world.lan], "hoa": [world.bao, world.hoa]}.get(persona, [getattr(world, persona)]):
+        client = api(user)
+        expected = [
+            str(pk)
+            for pk in Team.objects.visible_to(user)
+            .order_by("province_id", "commune_id", "name_key", "id")
+            .values_list("id", flat=True)
+        ]
+        pages = [client.get(URL, {"page_size": 2, "page": n}).json() for n in range(1, len(expected) // 2 + 2)]
+        listed = [team["id"] for page in pages if "results" in page for team in page["results"]]
+        assert listed == expected and expected
+        assert pages[0]["count"] == len(expected)
