@@ -151,6 +151,7 @@ POSTGRES_SETTINGS = (
     "wal_compression",
     "checkpoint_completion_target",
     "synchronous_commit",
+    "autovacuum",
     "autovacuum_vacuum_insert_scale_factor",
     "autovacuum_vacuum_scale_factor",
     "autovacuum_analyze_scale_factor",

@@ -308,6 +308,12 @@ def markdown(r: dict) -> str:
     )
     if r.get("postgres_settings"):
         head += " PostgreSQL settings: " + ", ".join(f"`{k}` {v}" for k, v in r["postgres_settings"].items()) + "."
+    if r.get("vacuums"):
+        head += (
+            " Between phases, untimed, as autovacuum would: "
+            + "; ".join(f"VACUUM (ANALYZE) after {phase} {seconds} s" for phase, seconds in r["vacuums"].items())
+            + "."
+        )
     table = _table(["#", "Figure", "Result", "Beside it (same run)", "Ratio", "Target", "Met"], rows(r))
     cpu = _table(
         [

@@ -39,6 +39,7 @@ class Bench(Harness, DataScenarios, ApiScenarios, WebScenarios):
             self.recompute()
             self.freshness()
             self.sync()
+            self.vacuum_after("the sync")
             self.reads()
             self.pages()
             self.results["postgres"] = postgres_version()
@@ -79,6 +80,7 @@ class Bench(Harness, DataScenarios, ApiScenarios, WebScenarios):
         self.start_servers()
         self.recompute()
         self.sync()
+        self.vacuum_after("the sync")
         self.reads()
         second = {key: self.results[key] for key in first}
         second["postgres_settings"] = postgres_settings()
