@@ -165,6 +165,12 @@ class Sources:
     def covers(self, commune_ids) -> bool:
         return self.commune_ids is None or self.commune_ids.issuperset(commune_ids)
 
+    def release(self) -> None:
+        """Drop the rows once the last map has read them: a full recompute's peak memory is these rows and a
+        map's figures, so the 2024 map's figures are stored and rolled up without them."""
+        for rows in (self.hamlets, self.teams, self.members, self.activities):
+            rows.clear()
+
 
 # A row's place on the 2024 map through its team (members, activities) or as a team.
 _TEAM_PLACE = Coalesce("hamlet__old_commune_id", "old_commune_id")
@@ -206,13 +212,22 @@ def read_sources(commune_ids=None, *, quarter_start: dt.date) -> Sources:
         .annotate(n=Count("id"))
         .values_list("commune_id", "placed", "role", "background", "n")
     )
+    shared: dict = {}
     return Sources(
         commune_ids=ids,
-        hamlets=list(hamlets),
-        teams=list(teams),
-        members=list(members),
-        activities=_activities_placed(scope, quarter_start),
+        hamlets=_compact(hamlets, 2, shared),
+        teams=_compact(teams, 3, shared),
+        members=_compact(members, 4, shared),
+        activities=_compact(_activities_placed(scope, quarter_start), 3, shared),
     )
+
+
+def _compact(rows, keys: int, shared: dict) -> list[tuple]:
+    """The rows, each of their first `keys` values (ids and codes, a few thousand distinct ones repeated over
+    some 100,000 rows on a full recompute) shared between rows instead of one object per row: the full
+    recompute's peak memory is these rows and a map's figures."""
+    share = shared.setdefault
+    return [tuple(map(share, row[:keys], row[:keys])) + tuple(row[keys:]) for row in rows]
 
 
 def _activities_placed(scope: Q, quarter_start: dt.date) -> list[tuple]:
@@ -234,9 +249,12 @@ def _activities_placed(scope: Q, quarter_start: dt.date) -> list[tuple]:
         return []
     team, hamlet = Team._meta.db_table, Hamlet._meta.db_table
     place = "COALESCE(h.old_commune_id, t.old_commune_id)"
+    # Integers, not numerics: a full recompute holds some 100,000 of these rows at once, and a Decimal takes
+    # four times the memory of an int (the worker's peak RSS).
     sql = (
-        f"SELECT a.commune_id, {place}, a.type_id, SUM(a.activities), SUM(a.people_helped), "
-        "SUM(COALESCE(q.n, 0)), SUM(COALESCE(q.people, 0)) "
+        f"SELECT a.commune_id, {place}, a.type_id, CAST(SUM(a.activities) AS bigint), "
+        "CAST(SUM(a.people_helped) AS bigint), CAST(SUM(COALESCE(q.n, 0)) AS bigint), "
+        "CAST(SUM(COALESCE(q.people, 0)) AS bigint) "
         f"FROM ({lifetime_sql}) AS a LEFT JOIN ({quarter_sql}) AS q "
         "ON q.commune_id = a.commune_id AND q.team_id = a.team_id AND q.type_id = a.type_id "
         f"LEFT JOIN {team} AS t ON t.id = a.team_id LEFT JOIN {hamlet} AS h ON h.id = t.hamlet_id "

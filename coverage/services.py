@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import chain
 
 import orjson
 from django.conf import settings
@@ -74,16 +76,22 @@ def _json(value) -> str:
     return orjson.dumps(value).decode()
 
 
-def _upsert(model, columns: list[str], key: str, rows: list[dict]) -> None:
+def _upsert(model, columns: list[str], key: str, rows: Iterable[dict]) -> None:
     """Insert or replace rows, whatever their number, in a fixed number of statements.
+
+    `rows` may be a generator: on PostgreSQL each row is written to COPY as it comes, so that a full
+    recompute never holds a second copy of 13,000 communes' figures (the worker's peak memory).
 
     PostgreSQL: COPY into the session's loading table, then INSERT … SELECT … ON CONFLICT. COPY parses each JSON
     value once; a single JSON document of every row (jsonb_to_recordset) took four times as long for the
     10,040 communes of the 2024 map (docs/performance.md). The loading table is created once per database
     session and emptied at each commit (ON COMMIT DELETE ROWS), so a recompute adds nothing to the catalog.
     """
-    if not rows:
+    rows = iter(rows)
+    first = next(rows, None)
+    if first is None:
         return
+    rows = chain([first], rows)
     if connection.vendor == "postgresql":
         assert connection.in_atomic_block, "the loading table empties at each commit: upsert inside a transaction"
         table = model._meta.db_table
@@ -133,7 +141,7 @@ class RecomputeBusy(Exception):
 
 
 def _store_communes(figures: dict[int, dict], now) -> None:
-    rows = [{"commune_id": commune_id, **values, "computed_at": now} for commune_id, values in figures.items()]
+    rows = ({"commune_id": commune_id, **values, "computed_at": now} for commune_id, values in figures.items())
     _upsert(CommuneFigures, _COMMUNE_COLUMNS, "commune_id", rows)
 
 
@@ -144,20 +152,24 @@ def _roll_up(
     types: list[str],
     on_map: maps.Map = maps.CURRENT,
     communes: dict[int, dict] | None = None,
+    nation: bool = True,
 ) -> int:
-    """Recompute these provinces (every one of the map when None) from their commune figures, then the nation
-    from every province of the map.
+    """Recompute these provinces (every one of the map when None) from their commune figures, then (unless
+    `nation` is false) the nation from every province of the map.
 
-    The full path passes `communes`, the figures of every commune of the map it has just computed, and nothing
-    is read back; otherwise the provinces' stored commune figures are read. Totals come from the map (on
-    `today` for the current one): a province with no stored figures yet is rolled up too, so the nation always
-    counts every province and commune of the map. Returns the provinces written.
+    The full path passes `communes`, the figures of every commune of the map it has just computed (or, in a
+    round of the 2024 map, every commune of `province_ids`), and nothing is read back; otherwise the provinces'
+    stored commune figures are read. Totals come from the map (on `today` for the current one): on the
+    incremental path a province with no stored figures yet is rolled up too, so the nation always counts every
+    province and commune of the map. Returns the provinces written.
     """
     quarter, _ = compute.quarter_of(today)
     day = today if on_map is maps.CURRENT else on_map.day()
     totals = compute.map_totals(day)
     if province_ids is None:
         targets = set(totals)
+    elif communes is not None:  # a round of a full recompute: every province gets its own round
+        targets = set(province_ids) & totals.keys()
     else:
         stored = ProvinceFigures.objects.filter(province_id__in=list(totals)).values_list("province_id", flat=True)
         targets = (set(province_ids) | (totals.keys() - set(stored))) & totals.keys()
@@ -181,14 +193,16 @@ def _roll_up(
         "province_id",
         [{"province_id": pid, **values, "computed_at": now} for pid, values in provinces.items()],
     )
+    if not nation:
+        return len(provinces)
     if targets == totals.keys():
         province_rows = list(provinces.values())
     else:
         province_rows = list(ProvinceFigures.objects.filter(province_id__in=list(totals)).values())
-    nation = compute.roll_up_nation(province_rows, quarter, types, unplaced=nation_unplaced)
-    nation["valid_until"] = compute.valid_until(today)
+    figures = compute.roll_up_nation(province_rows, quarter, types, unplaced=nation_unplaced)
+    figures["valid_until"] = compute.valid_until(today)
     pk = NATION_2024 if on_map is maps.OLD else NATION_2025
-    _upsert(NationalFigures, _NATION_COLUMNS, "id", [{"id": pk, **nation, "computed_at": now}])
+    _upsert(NationalFigures, _NATION_COLUMNS, "id", [{"id": pk, **figures, "computed_at": now}])
     return len(provinces)
 
 
@@ -236,24 +250,46 @@ def recompute(*, commune_ids=None, today: dt.date | None = None) -> RecomputeRes
     return RecomputeResult(communes=communes, provinces=written)
 
 
+# Provinces of the 2024 map per round of its full recompute: the figures of its 10,040 communes at once took
+# 80 MB of the worker's peak memory (issue 16); a round of 16 provinces holds about a quarter of them.
+OLD_MAP_PROVINCES_PER_ROUND = 16
+
+
 def _recompute_2024_map(commune_ids, now, today: dt.date, types: list[str], sources=None) -> None:
     """The 2024 map's figures after the 2025 map's: the old communes these 2025 communes (all when None) were
     made of, their provinces and the nation. Nothing when the old map is not loaded."""
-    old_ids = None
-    if commune_ids is not None:
-        old_ids = set(
-            CommuneLink.objects.filter(new_commune_id__in=list(commune_ids)).values_list("old_commune_id", flat=True)
-        )
-        if not old_ids:
-            return
-    figures = compute.compute_old_communes(old_ids, today=today, type_codes=types, sources=sources)
-    if not figures:
+    if commune_ids is None:
+        _recompute_2024_map_in_rounds(now, today, types, sources)
         return
-    _store_communes(figures, now)
-    if old_ids is None:
-        _roll_up(None, now, today, types, maps.OLD, communes=figures)
-    else:
+    old_ids = set(
+        CommuneLink.objects.filter(new_commune_id__in=list(commune_ids)).values_list("old_commune_id", flat=True)
+    )
+    if not old_ids:
+        return
+    figures = compute.compute_old_communes(old_ids, today=today, type_codes=types, sources=sources)
+    if figures:
+        _store_communes(figures, now)
         _roll_up({f["province_id"] for f in figures.values()}, now, today, types, maps.OLD)
+
+
+def _recompute_2024_map_in_rounds(now, today: dt.date, types: list[str], sources=None) -> None:
+    """Every commune of the 2024 map, OLD_MAP_PROVINCES_PER_ROUND provinces at a time: each round computes
+    its communes (from `sources`, which cover the whole country), stores them and rolls its provinces up
+    from them in memory; the last round rolls the nation up from every stored province."""
+    day = maps.OLD.day()
+    provinces = sorted(compute.map_totals(day))
+    rounds = [
+        provinces[start : start + OLD_MAP_PROVINCES_PER_ROUND]
+        for start in range(0, len(provinces), OLD_MAP_PROVINCES_PER_ROUND)
+    ]
+    for number, group in enumerate(rounds, start=1):
+        ids = Commune.objects.current(day).filter(province_id__in=group).values_list("id", flat=True)
+        figures = compute.compute_old_communes(list(ids), today=today, type_codes=types, sources=sources)
+        _store_communes(figures, now)
+        _roll_up(group, now, today, types, maps.OLD, communes=figures, nation=number == len(rounds))
+        del figures  # stored and rolled up: the next round's take their place
+    if sources is not None:
+        sources.release()
 
 
 def _recompute_all_locked(*, province_code: str | None = None) -> RecomputeResult:

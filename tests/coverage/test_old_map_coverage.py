@@ -13,6 +13,8 @@ import io
 import pytest
 
 from activities.models import Activity
+from areas import maps
+from areas.models import Commune, Province
 from coverage import services
 from coverage.models import CommuneFigures, NationalFigures, Snapshot
 from members.registry_import import read_registry_rows, registry_import
@@ -190,3 +192,42 @@ def test_before_any_recompute_the_old_map_answers_its_totals_zeros_and_stale(wor
     )
     codes = [r["code"] for r in minh.get("/api/v1/coverage/provinces/01/communes/", OLD).data["results"]]
     assert codes == ["00001", "00004"]
+
+
+def _old_map_figures() -> dict:
+    """Every stored figure of the 2024 map's communes, provinces and nation, by unit, without the times."""
+    from coverage.models import ProvinceFigures
+
+    old_day = maps.OLD.day()
+    found = {}
+    for model, units in (
+        (CommuneFigures, Commune.objects.current(old_day)),
+        (ProvinceFigures, Province.objects.current(old_day)),
+    ):
+        key = model._meta.pk.attname
+        for row in model.objects.filter(**{f"{key}__in": units.values("id")}).values():
+            found[(model.__name__, row.pop(key))] = {k: v for k, v in row.items() if k != "computed_at"}
+    nation = NationalFigures.objects.filter(pk=2).values().get()
+    found["nation"] = {k: v for k, v in nation.items() if k != "computed_at"}
+    return found
+
+
+def test_the_full_recompute_in_rounds_of_provinces_gives_the_figures_of_one_round(world, old, api, monkeypatch):
+    """The full path computes the 2024 map a few provinces at a time (memory); one province per round must give
+    what one round of every province gives, for each commune, each province and the nation."""
+    api(world.lan).patch(f"/api/v1/hamlets/{world.hamlets.a1.pk}/", {"old_commune": "00001"}, format="json")
+    _place_team_a2_in_ha_tay(world)
+    monkeypatch.setattr(services, "OLD_MAP_PROVINCES_PER_ROUND", 1000)
+    services.recompute_all()
+    whole = _old_map_figures()
+    monkeypatch.setattr(services, "OLD_MAP_PROVINCES_PER_ROUND", 1)
+    from coverage.models import ProvinceFigures
+
+    CommuneFigures.objects.filter(commune__in=Commune.objects.current(maps.OLD.day())).delete()
+    ProvinceFigures.objects.filter(province__in=Province.objects.current(maps.OLD.day())).delete()
+    NationalFigures.objects.filter(pk=2).delete()
+    services.recompute_all()
+    assert _old_map_figures() == whole
+    assert len([key for key in whole if key[0] == "ProvinceFigures"]) == 3  # three rounds of one province
+    assert {name: whole["nation"][name] for name in expected_nation()} == expected_nation()
+    assert whole["nation"]["teams_active"] == 2  # the two placed teams
