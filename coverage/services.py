@@ -238,16 +238,39 @@ def recompute(*, commune_ids=None, today: dt.date | None = None) -> RecomputeRes
         now_in = Commune.objects.filter(pk__in=ids).values_list("province_id", flat=True).order_by()
         province_ids = set(now_in.union(was, all=True))
     types = compute.activity_type_codes()
-    # The full path reads the sources once for both maps; an incremental round reads those of its communes.
+    # Both maps are computed from one read of the sources: all of them on the full path; on the incremental
+    # path those of the marked communes and of every 2025 commune sharing an old commune with them (what the
+    # 2024 map's communes around them are made of).
     full = commune_ids is None
-    sources = compute.read_sources(quarter_start=compute.quarter_of(today)[1]) if full else None
+    quarter_start = compute.quarter_of(today)[1]
+    if full:
+        sources = compute.read_sources(quarter_start=quarter_start)
+    else:
+        old_ids, around = _links_around(ids)
+        sources = compute.read_sources(set(ids) | around, quarter_start=quarter_start)
     figures = compute.compute_communes(commune_ids, today=today, type_codes=types, sources=sources)
     _store_communes(figures, now)
     written = _roll_up(province_ids, now, today, types, communes=figures if full else None)
     communes = len(figures)
     del figures  # stored: the 2024 map reads what it needs of them back (less memory at the peak)
-    _recompute_2024_map(commune_ids, now, today, types, sources)
+    if full:
+        _recompute_2024_map_in_rounds(now, today, types, sources)
+    else:
+        _recompute_2024_map(old_ids, now, today, types, sources)
     return RecomputeResult(communes=communes, provinces=written)
+
+
+def _links_around(commune_ids: list[int]) -> tuple[set[int], set[int]]:
+    """The old communes these 2025 communes were made of, and every 2025 commune made (in part) of those. One
+    query; both empty when the 2024 map is not loaded."""
+    olds = CommuneLink.objects.filter(new_commune_id__in=commune_ids).values("old_commune_id")
+    links = CommuneLink.objects.filter(old_commune_id__in=olds).values_list("old_commune_id", "new_commune_id")
+    old_ids: set[int] = set()
+    new_ids: set[int] = set()
+    for old_id, new_id in links:
+        old_ids.add(old_id)
+        new_ids.add(new_id)
+    return old_ids, new_ids
 
 
 # Provinces of the 2024 map per round of its full recompute: the figures of its 10,040 communes at once took
@@ -255,15 +278,9 @@ def recompute(*, commune_ids=None, today: dt.date | None = None) -> RecomputeRes
 OLD_MAP_PROVINCES_PER_ROUND = 16
 
 
-def _recompute_2024_map(commune_ids, now, today: dt.date, types: list[str], sources=None) -> None:
-    """The 2024 map's figures after the 2025 map's: the old communes these 2025 communes (all when None) were
-    made of, their provinces and the nation. Nothing when the old map is not loaded."""
-    if commune_ids is None:
-        _recompute_2024_map_in_rounds(now, today, types, sources)
-        return
-    old_ids = set(
-        CommuneLink.objects.filter(new_commune_id__in=list(commune_ids)).values_list("old_commune_id", flat=True)
-    )
+def _recompute_2024_map(old_ids: set[int], now, today: dt.date, types: list[str], sources=None) -> None:
+    """The 2024 map's figures after the 2025 map's, for these old communes (those the marked 2025 communes were
+    made of): their figures, their provinces and the nation. Nothing when there are none (or no old map)."""
     if not old_ids:
         return
     figures = compute.compute_old_communes(old_ids, today=today, type_codes=types, sources=sources)

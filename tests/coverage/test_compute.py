@@ -158,13 +158,14 @@ def test_recompute_dirty_query_count(world, django_assert_num_queries):
     communes_changed([world.a1.pk])
     # Round 1: 1. savepoint; 2. advisory lock; 3. the national figures' validity; 4-5. provinces and communes
     # current on the map (outdated figures?); 6. the marks, per commune; 7. the marked communes' provinces, now
-    # and as stored; 8. activity types; 9. the marked communes; 10-13. hamlets, teams, members, activities of
-    # those communes; 14. which are made of one old commune; 15-16. commune figures upsert (the loading table,
-    # then the upsert from it); 17. current provinces with their communes counted; 18. provinces with stored
-    # figures; 19. their communes' figures; 20-21. province upsert; 22. every province's figures; 23-24. next
-    # validity bound of provinces, of communes; 25-26. national upsert; 27. the old communes they were made of
-    # (none in this world: the 2024 map stops there); 28. delete the marks read; 29. release. Round 2 finds no
-    # mark: 30. savepoint; 31. lock; 32. validity; 33-34. map counts; 35. marks; 36. release.
+    # and as stored; 8. activity types; 9. the old communes they were made of and the 2025 communes around
+    # those (none in this world: the 2024 map stops there); 10-13. hamlets, teams, members, activities of the
+    # communes read for both maps; 14. the marked communes; 15. which are made of one old commune; 16-17.
+    # commune figures upsert (the loading table, then the upsert from it); 18. current provinces with their
+    # communes counted; 19. provinces with stored figures; 20. their communes' figures; 21-22. province upsert;
+    # 23. every province's figures; 24-25. next validity bound of provinces, of communes; 26-27. national
+    # upsert; 28. delete the marks read; 29. release. Round 2 finds no mark: 30. savepoint; 31. lock;
+    # 32. validity; 33-34. map counts; 35. marks; 36. release.
     with django_assert_num_queries(36):
         assert services.recompute_dirty() == 1
     assert not DirtyCommune.objects.exists()

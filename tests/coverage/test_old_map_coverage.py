@@ -231,3 +231,29 @@ def test_the_full_recompute_in_rounds_of_provinces_gives_the_figures_of_one_roun
     assert len([key for key in whole if key[0] == "ProvinceFigures"]) == 3  # three rounds of one province
     assert {name: whole["nation"][name] for name in expected_nation()} == expected_nation()
     assert whole["nation"]["teams_active"] == 2  # the two placed teams
+
+
+def test_an_incremental_round_reads_the_sources_once_for_both_maps(world, old, api):
+    """The marked 2025 commune and those sharing an old commune with it are read once, and that read serves
+    the 2024 map's communes around it too (it was read twice: 1.0 s of the worker's round under the sync's load
+    at national scale, docs/performance.md); the figures still equal the independent SQL."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from areas.changes import commune_changed
+
+    api(world.lan).patch(f"/api/v1/hamlets/{world.hamlets.a1.pk}/", {"old_commune": "00001"}, format="json")
+    add_activities(world.teams.a1, 2)
+    commune_changed(world.a1.pk)
+    with CaptureQueriesContext(connection) as round_:
+        assert services.recompute_dirty() == 1
+    sources = {
+        table: sum(f'FROM "{table}"' in q["sql"] or f"FROM {table}" in q["sql"] for q in round_.captured_queries)
+        for table in ("areas_hamlet", "members_member", "activities_lifetimetally")
+    }
+    assert sources == {"areas_hamlet": 1, "members_member": 1, "activities_lifetimetally": 1}, sources
+    expected = expected_communes()
+    for code, figures in expected.items():
+        stored = _stored_old(code)
+        assert {name: stored[name] for name in figures} == figures, code
+    assert CommuneFigures.objects.get(commune=world.a1).activities == Activity.objects.filter(commune=world.a1).count()
