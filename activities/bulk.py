@@ -6,7 +6,9 @@ They write rows that activities.services has already checked; no rule is decided
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 
+import orjson
 from django.db import connection
 
 from activities.feed import change_seq_expression, change_seq_sql
@@ -69,10 +71,19 @@ _PG_TYPES = {
 }
 
 
+def _json_default(value):
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
 def _arrays(rows: list[dict], columns) -> tuple[str, list]:
-    """`unnest(%s::uuid[], ...) AS u(col, ...)` and its parameters: one array per column, whatever the batch size."""
-    arrays = ", ".join(f"%s::{_PG_TYPES[c]}[]" for c in columns)
-    return f"unnest({arrays}) AS u({', '.join(columns)})", [[row[c] for row in rows] for c in columns]
+    """`jsonb_to_recordset(%s) AS u(col type, ...)` and its one parameter, whatever the batch size: the rows as
+    one JSON array (orjson, in C), which PostgreSQL reads into typed columns. Passing one array per column
+    instead cost 12 ms of Python a 500-item batch in psycopg's array dumpers (docs/performance.md)."""
+    record = ", ".join(f"{c} {_PG_TYPES[c]}" for c in columns)
+    body = orjson.dumps([{c: row[c] for c in columns} for row in rows], default=_json_default)
+    return f"jsonb_to_recordset(%s::jsonb) AS u({record})", [body.decode()]
 
 
 def insert_ignoring_existing(rows: list[dict]) -> set[uuid.UUID]:

@@ -97,9 +97,13 @@ class _Context:
             else {}
         )
         self.types = dict(ActivityType.objects.values_list("code", "active"))
-        ids = [item_id for item_id, _ in items]
-        self.existing = {a.pk: a for a in Activity.objects.filter(pk__in=ids).select_related("province", "commune")}
+        self.existing: dict[uuid.UUID, Activity] = {}
         self.visible_team_ids = set(self.teams)
+
+    def read_existing(self, ids) -> None:
+        """The stored rows of these ids (one query): what a replay or an edit is judged against."""
+        rows = Activity.objects.filter(pk__in=list(ids)).select_related("province", "commune")
+        self.existing.update((a.pk, a) for a in rows)
 
 
 def _date_changed(values: dict, existing: Activity | None) -> bool:
@@ -195,21 +199,33 @@ def activities_sync(*, actor, items: list[tuple[uuid.UUID, dict, dt.datetime | N
     """
     now = timezone.now()
     context = _Context(actor, [(item_id, values) for item_id, values, _ in items])
+    # Most batches are new activities: every item is first planned as new and inserted ON CONFLICT DO NOTHING,
+    # which finds the ids already stored without reading them (a read of 500 random keys cost as much as the
+    # insert). An item that did not go in, or was rejected as new, is planned again against its stored row:
+    # a replay, an edit, a conflict, an id of another area, or (not stored) the rejection stands.
     plan = _plan(actor, items, context, now)
-
     inserted = insert_ignoring_existing(plan.inserts)
     for row in plan.inserts:
         if row["id"] in inserted:
             plan.results[row["id"]] = ItemResult(row["id"], CREATED, updated_at=now)
+    again = {row["id"] for row in plan.inserts if row["id"] not in inserted}
+    again |= {item_id for item_id, result in plan.results.items() if result.status == REJECTED}
+    if again:
+        context.read_existing(again)
+        stored = [item for item in items if item[0] in context.existing]
+        replan = _plan(actor, stored, context, now)
+        plan.results.update(replan.results)
+        plan.updates = replan.updates
+        for item_id in again - context.existing.keys() - plan.results.keys():
+            # In the way of our insert, gone before our read (never in this service): not written, so not ours.
+            plan.results[item_id] = ItemResult(item_id, REJECTED, errors={"id": [_("This id is already in use.")]})
     updated = update_if_unchanged(plan.updates, now)
     for row in plan.updates:
         if row["id"] in updated:
             plan.results[row["id"]] = ItemResult(row["id"], UPDATED, updated_at=now)
 
-    # Rows another client wrote between our read and our write: decide against what is there now.
-    raced = [r["id"] for r in plan.inserts if r["id"] not in inserted] + [
-        r["id"] for r in plan.updates if r["id"] not in updated
-    ]
+    # Edits whose base another client changed between our read and our write: decide against what is there now.
+    raced = [r["id"] for r in plan.updates if r["id"] not in updated]
     if raced:
         values_by_id = {item_id: values for item_id, values, _ in items}
         for activity in Activity.objects.filter(pk__in=raced).select_related("province", "commune"):

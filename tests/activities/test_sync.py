@@ -195,13 +195,50 @@ def test_sync_query_count(world, api, django_assert_num_queries):
     client = api(world.tuan)
     batch = items(50, world.teams.a1, hamlet=world.hamlets.a1.pk)
     # 1. savepoint; 2. the batch's teams in the caller's scope; 3. the named hamlets; 4. the activity types;
-    # 5. the activities that already have these ids; 6. one INSERT ... ON CONFLICT for the batch;
-    # 7. the changed-commune outbox mark; 8. release.
-    with django_assert_num_queries(8):
+    # 5. one INSERT ... ON CONFLICT for the batch (no read of the ids first: new ones go in, stored ones are
+    # found by the conflict); 6. the changed-commune outbox mark; 7. release.
+    with django_assert_num_queries(7):
         assert statuses(sync(client, batch)) == {"created": 50}
-    # A replay reads the same (1-5, 8) and writes nothing.
-    with django_assert_num_queries(6):
+    # A replay: 1-5, which inserts nothing; 6. the stored rows of the ids that did not go in; 7. release.
+    with django_assert_num_queries(7):
         assert statuses(sync(client, batch)) == {"unchanged": 50}
+    assert Activity.objects.filter(team=world.teams.a1).count() == 50
+
+
+def test_one_batch_of_every_kind_of_item_is_judged_against_what_is_stored(
+    world, api, settings, django_assert_num_queries
+):
+    """New items go straight into the INSERT; the rest (the ids it found stored, the items rejected as new)
+    are judged again against their stored rows, in the same request."""
+    client = api(world.tuan)
+    replayed, edited, stale, old = items(4, world.teams.a1)
+    old["occurred_on"] = str(timezone.localdate() - dt.timedelta(days=10))
+    created = {r["id"]: r for r in sync(client, [replayed, edited, stale, old])}
+    theirs = items(1, world.teams.a2)[0]
+    sync(api(world.tam), [theirs])
+    settings.ACTIVITY_MAX_AGE_DAYS = 5  # `old` could not be created today; its replay is still a replay
+    new = items(1, world.teams.a1, latitude=21.0285, longitude=105.8542, note="Ghi chú: “VNeID” — mức 2 \\ ổn")[0]
+    batch = [
+        replayed,
+        dict(edited, people_helped=77, base_updated_at=created[edited["id"]]["updated_at"]),
+        dict(stale, people_helped=66),
+        new,
+        dict(theirs, team=str(world.teams.a1.pk)),
+        old,
+    ]
+    # 1. savepoint; 2. teams; 3. types; 4. the INSERT (only `new` goes in); 5. the stored rows of the other
+    # five; 6. the compare-and-set UPDATE of the edit; 7. the outbox mark; 8. release.
+    with django_assert_num_queries(8):
+        results = sync(client, batch)
+    assert [r["status"] for r in results] == ["unchanged", "updated", "conflict", "created", "rejected", "unchanged"]
+    assert list(results[4]["errors"]) == ["id"] and "server" not in results[4]
+    assert results[2]["server"]["people_helped"] == stale["people_helped"]
+    rows = {str(a.pk): a for a in Activity.objects.filter(pk__in=[i["id"] for i in batch])}
+    assert rows[edited["id"]].people_helped == 77 and rows[stale["id"]].people_helped == stale["people_helped"]
+    assert rows[theirs["id"]].team_id == world.teams.a2.pk and rows[new["id"]].team_id == world.teams.a1.pk
+    assert Activity.objects.filter(team=world.teams.a1).count() == 5
+    assert (float(rows[new["id"]].latitude), float(rows[new["id"]].longitude)) == (21.0285, 105.8542)
+    assert rows[new["id"]].note == new["note"] and rows[new["id"]].occurred_on.isoformat() == new["occurred_on"]
 
 
 def test_deactivated_type_is_refused_for_new_activities_but_kept(world, api):
