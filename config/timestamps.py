@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from rest_framework import serializers
@@ -38,6 +39,52 @@ class TimestampField(serializers.DateTimeField):
         if isinstance(value, str):
             value = dt.datetime.fromisoformat(value)
         return format_timestamp(value)
+
+
+class TimestampText(models.Func):
+    """A timestamp column as format_timestamp's text, written by PostgreSQL (PostgreSQL only).
+
+    For a list that sends many timestamps: decoding each into a datetime and formatting it again took a
+    quarter of the team list's time in the web process (docs/performance.md). The offset is the zone's on
+    that moment (zone: settings.TIME_ZONE unless given), with seconds only when it has some, as isoformat.
+    """
+
+    output_field = models.CharField()
+
+    def __init__(self, expression, zone: str | None = None):
+        super().__init__(expression, models.Value(zone or settings.TIME_ZONE))
+
+    def as_sql(self, compiler, connection, **extra):
+        raise NotImplementedError("TimestampText is for PostgreSQL; format_timestamp formats elsewhere")
+
+    def as_postgresql(self, compiler, connection, **extra):
+        column, column_params = compiler.compile(self.source_expressions[0])
+        zone, zone_params = compiler.compile(self.source_expressions[1])
+        local = (f"({column} AT TIME ZONE {zone})", [*column_params, *zone_params])
+        offset = (f"({local[0]} - ({column} AT TIME ZONE 'UTC'))", [*local[1], *column_params])
+        parts = [
+            "to_char(",
+            local,
+            """, 'YYYY-MM-DD"T"HH24:MI:SS.US') || CASE WHEN """,
+            offset,
+            " < interval '0' THEN '-' ELSE '+' END || to_char(CASE WHEN ",
+            offset,
+            " < interval '0' THEN -",
+            offset,
+            " ELSE ",
+            offset,
+            " END, CASE WHEN extract(second FROM ",
+            offset,
+            ") = 0 THEN 'HH24:MI' ELSE 'HH24:MI:SS' END)",
+        ]
+        sql, params = [], []
+        for part in parts:
+            if isinstance(part, str):
+                sql.append(part)
+            else:
+                sql.append(part[0])
+                params += part[1]
+        return "".join(sql), params
 
 
 class ModelSerializer(serializers.ModelSerializer):

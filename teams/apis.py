@@ -61,9 +61,13 @@ class TeamOutput(timestamps.ModelSerializer):
 
 
 def team_list_rows(rows) -> list[dict]:
-    """TeamOutput(many=True).data for rows of teams.selectors.TEAM_LIST_VALUES (tuples, in that order)."""
+    """TeamOutput(many=True).data for rows of teams.selectors.TEAM_LIST_VALUES (tuples, in that order); the
+    timestamps come formatted (PostgreSQL) or as datetimes."""
     out = []
-    stamp = timestamps.format_timestamp
+
+    def stamp(value) -> str:
+        return value if isinstance(value, str) else timestamps.format_timestamp(value)
+
     for (
         team_id,
         province,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from types import SimpleNamespace
 
-from django.db import router
+from django.db import connections, router
 from django.db.models import Exists, F, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
@@ -14,6 +14,7 @@ from areas.models import Hamlet, Province
 from config.conditional import scalar
 from config.filtering import filtered
 from config.statements import Compiled, CompiledPage
+from config.timestamps import TimestampText
 from teams.filters import TeamFilter
 from teams.models import SizePolicy, Team, TeamCount, TeamStatus
 
@@ -131,14 +132,21 @@ def _of_related(relation: str, column: str = "name") -> Subquery:
 def team_list_values(teams: QuerySet[Team]) -> QuerySet:
     """`teams` (from team_list) as rows of TEAM_LIST_VALUES. The related rows' names are read by one scalar
     sub-query each, run for the page's rows only: PostgreSQL planned the five-table join of team_list for
-    about 1 ms on every request, longer than it ran it (docs/performance.md)."""
+    about 1 ms on every request, longer than it ran it (docs/performance.md). On PostgreSQL the timestamps
+    come as the API's text (config.timestamps.TimestampText); elsewhere as datetimes, formatted by the API."""
+    columns = TEAM_LIST_VALUES
+    stamps = {}
+    if connections[teams.db].vendor == "postgresql":
+        stamps = {"created_text": TimestampText("created_at"), "updated_text": TimestampText("updated_at")}
+        columns = tuple({"created_at": "created_text", "updated_at": "updated_text"}.get(c, c) for c in columns)
     return teams.annotate(
         province_code=_of_related("province", "code"),
         commune_code=_of_related("commune", "code"),
         commune_name=_of_related("commune"),
         hamlet_name=_of_related("hamlet"),
         leader_name=_of_related("leader", "full_name"),
-    ).values_list(*TEAM_LIST_VALUES)
+        **stamps,
+    ).values_list(*columns)
 
 
 def size_policy_list(*, user) -> QuerySet[Province]:

@@ -220,6 +220,40 @@ def walker(api, db):
     return Walker(json.loads(response.content))
 
 
+@pytest.mark.parametrize(
+    "zone", ["Asia/Ho_Chi_Minh", "UTC", "Europe/Berlin", "America/St_Johns", "Asia/Kolkata", "Pacific/Chatham"]
+)
+@pytest.mark.django_db
+def test_postgresql_writes_a_timestamp_as_format_timestamp_would(zone):
+    """config.timestamps.TimestampText (lists that send many timestamps) against isoformat in the same zone: both
+    sides of daylight saving, half-hour and 45-minute offsets, whole seconds, and a moment of 1900 when Saigon's
+    offset had seconds (local mean time)."""
+    from zoneinfo import ZoneInfo
+
+    from django.db.models import DateTimeField, Value
+
+    from activities.models import ActivityType
+    from config.timestamps import TimestampText
+
+    moments = [
+        dt.datetime(2026, 1, 15, 3, 4, 5, 123456, tzinfo=dt.UTC),
+        dt.datetime(2026, 7, 15, 23, 59, 59, 999999, tzinfo=dt.UTC),
+        dt.datetime(2026, 3, 29, 1, 0, 0, tzinfo=dt.UTC),  # Berlin's clocks go forward
+        dt.datetime(2026, 10, 25, 0, 59, 59, 1, tzinfo=dt.UTC),
+        dt.datetime(1900, 6, 1, 12, 0, 0, tzinfo=dt.UTC),
+    ]
+    for moment in moments:
+        written = (
+            ActivityType.objects.annotate(t=TimestampText(Value(moment, output_field=DateTimeField()), zone))
+            .values_list("t", flat=True)
+            .first()
+        )
+        assert written == moment.astimezone(ZoneInfo(zone)).isoformat(timespec="microseconds"), (zone, moment)
+    if zone == "Asia/Ho_Chi_Minh":
+        with_settings = ActivityType.objects.annotate(t=TimestampText(Value(moments[0], output_field=DateTimeField())))
+        assert with_settings.values_list("t", flat=True).first() == format_timestamp(moments[0])
+
+
 def test_every_time_in_every_response_is_vietnam_time_with_microseconds(
     world, api, walker, django_capture_on_commit_callbacks
 ):

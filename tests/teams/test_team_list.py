@@ -58,7 +58,10 @@ def test_the_list_writes_each_team_as_the_team_serializer_does(world, api):
     yesterday = timezone.localdate() - dt.timedelta(days=1)
     dissolved = TeamFactory(commune=world.b1, hamlet=None, status="dissolved", dissolved_on=yesterday)
     MemberFactory(team=dissolved)
-    TeamFactory(commune=world.a1, hamlet=HamletFactory(commune=world.a1))  # no leader
+    unled = TeamFactory(commune=world.a1, hamlet=HamletFactory(commune=world.a1))  # no leader
+    # Timestamps at a whole second and one microsecond past it (PostgreSQL writes the list's; the serializer, Python).
+    whole = dt.datetime(2025, 12, 31, 17, 0, 0, tzinfo=dt.UTC)
+    type(unled).objects.filter(pk=unled.pk).update(created_at=whole, updated_at=whole + dt.timedelta(microseconds=1))
     listed = api(world.minh).get(URL, {"page_size": 100}).json()["results"]
     teams = selectors.team_list(user=world.minh)
     expected = json.loads(json.dumps([TeamOutput(team).data for team in teams]))
