@@ -210,6 +210,52 @@ def test_marks_made_after_the_read_survive(world):
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_kicked_run_within_the_window_after_a_round_rests_then_runs_one_round(settings):
+    """Rounds rest a debounce window after the last one ended (the worker's share under sustained writes): a run
+    that comes sooner recomputes nothing and asks again for the window's end; a run after it recomputes and
+    records its end for the next. The broker and the cache are the real Redis."""
+    import time
+
+    import redis
+    from django.core.cache import cache
+
+    from areas.changes import communes_changed
+    from coverage.tasks import recompute_dirty
+    from tests.conftest import build_world
+
+    settings.COVERAGE_KICK_DEBOUNCE_SECONDS = 3
+    world = build_world()
+    services.recompute_all()
+    queue = redis.Redis.from_url(settings.REDIS_URL)
+    queue.delete("celery")
+    cache.clear()
+    communes_changed([world.a1.pk])
+    queue.delete("celery")  # the write's own kick: this test runs the task itself
+    cache.set(services.ROUND_ENDED_KEY, time.time() - 1, timeout=60)  # a round ended a second ago
+
+    assert recompute_dirty.apply().result is None
+    assert DirtyCommune.objects.filter(commune=world.a1).exists()  # nothing recomputed
+    assert queue.llen("celery") == 1
+    headers = json.loads(queue.lindex("celery", 0))["headers"]
+    eta = dt.datetime.fromisoformat(headers["eta"])
+    rest = (eta - timezone.now()).total_seconds()
+    assert 1.0 <= rest <= 2.1, rest  # what is left of the window, not a whole one
+    queue.delete("celery")
+
+    cache.set(services.ROUND_ENDED_KEY, time.time() - 3.5, timeout=60)  # the window has passed
+    assert recompute_dirty.apply().result == 1
+    assert not DirtyCommune.objects.exists()
+    assert cache.get(services.ROUND_ENDED_KEY) > time.time() - 2  # this round's end, for the next run
+    assert queue.llen("celery") == 0  # nothing waits: no follow-up
+    communes_changed([world.a2.pk])
+    queue.delete("celery")
+    assert recompute_dirty.apply().result is None  # within the window of the round just ended
+    assert DirtyCommune.objects.filter(commune=world.a2).exists() and queue.llen("celery") == 1
+    queue.delete("celery")
+    cache.clear()
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_kicked_task_that_finds_the_lock_taken_asks_again():
     """Marks must not wait for the minute sweep because the lock was busy when their kick arrived."""
     import redis
