@@ -4,11 +4,7 @@ then the owners derive what hangs on them."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
-
-from django.db import connection
+from collections.abc import Callable
 
 from areas import maps
 from areas.models import Commune, CommuneLink, Hamlet, OldCommuneSource
@@ -21,8 +17,6 @@ from members.models import Member
 from members.services import teams_recount
 from teams.models import Team
 from teams.services import team_build
-
-T = TypeVar("T")
 
 # Communes written per round of bulk inserts: large enough for big batches, small enough to keep memory flat.
 _CHUNK = 60
@@ -72,27 +66,11 @@ def plan_write(plan: DemoPlan, progress: Callable[[int], None] | None = None, as
     """Insert the plan's rows, a chunk of communes at a time, drawing the people from the plan's generator.
 
     A plan on the 2024 map is carried through the crosswalk (_Crosswalk) with its old communes recorded, and
-    dated up to `as_of` (teams set up and members joined by then). Each chunk is built in a second thread
-    while the one before is written (_ahead): the drawing is Python, the writing mostly PostgreSQL's time.
+    dated up to `as_of` (teams set up and members joined by then).
     """
-    carried = _Crosswalk(plan, plan.rng) if plan.on_map is maps.OLD else None  # reads the crosswalk: here
-    for hamlets, teams, members, communes in _ahead(_built(plan, as_of, carried)):
-        copy_insert(Hamlet, hamlets)
-        copy_insert(Team, teams)
-        copy_insert(Member, members)
-        # Member count, size status and leader are the members app's rule: one set-based UPDATE per chunk.
-        teams_recount([team.pk for team in teams])
-        if progress:
-            progress(communes)
-
-
-def _built(
-    plan: DemoPlan, as_of: dt.date | None, carried: _Crosswalk | None
-) -> Iterator[tuple[list[Hamlet], list[Team], list[Member], int]]:
-    """The plan's rows, unsaved, a chunk of communes at a time: (hamlets, teams, members, communes). No query:
-    the plan's communes come with their provinces, and the crosswalk was read before."""
     rng = plan.rng
     people = People(rng, last_join=as_of) if as_of else People(rng)
+    carried = _Crosswalk(plan, rng) if plan.on_map is maps.OLD else None
     first = _ESTABLISHED_FROM_2024 if carried else _ESTABLISHED_FROM
     days = ((as_of or _ESTABLISHED_TO) - first).days
     for start in range(0, len(plan.communes), _CHUNK):
@@ -104,6 +82,7 @@ def _built(
                     hamlets[id(h)] = carried.hamlet(p.commune, clean_name(h.name), h.kind)
                 else:
                     hamlets[id(h)] = hamlet_build(commune=p.commune, name=clean_name(h.name), kind=h.kind)
+        copy_insert(Hamlet, hamlets.values())
         teams: list[Team] = []
         members: list[Member] = []
         for commune_plan in chunk:
@@ -129,36 +108,9 @@ def _built(
                 members += team_members(
                     people, team, size, hamlet_level=hamlet_plan is not None, province_code=commune.province.code
                 )
-        yield list(hamlets.values()), teams, members, len(chunk)
-
-
-_DONE = object()
-
-
-def _ahead(chunks: Iterator[T]) -> Iterator[T]:
-    """The chunks, each built in a background thread while the caller writes the one before.
-
-    Building is Python and writing mostly waits on PostgreSQL (psycopg releases the GIL while it waits),
-    so the two overlap: the national demo's load was the sum of 22 s of drawing and 17 s of PostgreSQL
-    (docs/performance.md). The builder may not query (it would see another connection's transaction):
-    a query from it raises. The rng is drawn in the same order as in one thread, so a seed gives the same rows.
-    """
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="demo-build") as pool:
-        pending = pool.submit(_next_without_queries, chunks)
-        while True:
-            item = pending.result()
-            if item is _DONE:
-                return
-            pending = pool.submit(_next_without_queries, chunks)
-            yield item
-
-
-def _next_without_queries(chunks: Iterator[T]):
-    def refuse(execute, sql, params, many, context):
-        raise RuntimeError(f"the demo's builder thread may not query the database: {sql[:80]}")
-
-    try:
-        with connection.execute_wrapper(refuse):
-            return next(chunks, _DONE)
-    finally:
-        connection.close()
+        copy_insert(Team, teams)
+        copy_insert(Member, members)
+        # Member count, size status and leader are the members app's rule: one set-based UPDATE per chunk.
+        teams_recount([team.pk for team in teams])
+        if progress:
+            progress(len(chunk))

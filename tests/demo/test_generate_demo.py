@@ -231,20 +231,3 @@ def test_bad_coverage_flags_are_refused(real_map):
     with pytest.raises(CommandError, match="81,415"):
         generate(scale="national", seed=1, uncovered_communes=0.3, incomplete_provinces=34)
     assert not Hamlet.objects.exists()
-
-
-def test_the_thread_that_builds_the_next_chunk_may_not_query():
-    """plan_write builds each chunk in a second thread while the chunk before is written (demo.write._ahead).
-    A query there would run on another connection, outside the caller's transaction: it raises instead, and
-    the caller gets the error with the chunk that needed it."""
-    from demo.write import _ahead
-
-    def chunks():
-        yield "first"
-        Team.objects.exists()
-        yield "second"
-
-    built = _ahead(chunks())
-    assert next(built) == "first"
-    with pytest.raises(RuntimeError, match="may not query"):
-        next(built)
