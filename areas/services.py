@@ -19,6 +19,7 @@ from areas.changes import commune_changed, communes_changed
 from areas.models import Commune, CommuneLink, Hamlet, HamletKind, HamletQuerySet, OldCommuneSource
 from areas.names import name_key, validate_name
 from areas.old_units import place_rows
+from config.copying import RowShape
 from config.errors import Conflict, DomainError, NotFound, invalid
 from config.spreadsheets import RowError
 
@@ -141,22 +142,34 @@ def hamlets_fill_old_commune(*, commune_ids=None) -> int:
     return updated
 
 
-def hamlet_build(
-    *, commune: Commune, name: str, kind: str, key: str | None = None, old_commune_id: int | None = None, source=""
-) -> Hamlet:
-    """An unsaved hamlet of a commune, with its province and matching key; name is already validated.
+# The columns a new hamlet's row gives; the key comes from the sequence (config.copying.copy_rows).
+HAMLET_ROW = RowShape(
+    Hamlet, ("commune_id", "province_id", "name", "name_key", "kind", "old_commune_id", "old_commune_source")
+)
 
-    old_commune_id, when given, must already be checked as a predecessor (old_commune_of, or the crosswalk).
-    """
-    return Hamlet(
-        commune=commune,
-        province_id=commune.province_id,
-        name=name,
-        name_key=key or name_key(name),
-        kind=kind,
-        old_commune_id=old_commune_id,
-        old_commune_source=source if old_commune_id else "",
+
+def hamlet_row(
+    *, commune: Commune, name: str, kind: str, key: str | None = None, old_commune_id: int | None = None, source=""
+) -> tuple:
+    """A new hamlet of a commune as a row of HAMLET_ROW, with its province and matching key; name is already
+    validated. old_commune_id, when given, must already be checked as a predecessor (old_commune_of, or the
+    crosswalk)."""
+    return (
+        commune.pk,
+        commune.province_id,
+        name,
+        key or name_key(name),
+        kind,
+        old_commune_id,
+        source if old_commune_id else "",
     )
+
+
+def hamlet_build(*, commune: Commune, **values) -> Hamlet:
+    """hamlet_row's hamlet as an unsaved instance, holding its commune."""
+    hamlet = Hamlet(**HAMLET_ROW.kwargs(hamlet_row(commune=commune, **values)))
+    hamlet.commune = commune
+    return hamlet
 
 
 def _duplicate(commune_id: int, key: str, exclude_id: int | None = None) -> Hamlet | None:

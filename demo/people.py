@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import random
 import uuid
+from typing import NamedTuple
 
 from accounts.phones import canonical_phone
 from areas.names import clean_name
 from demo.plan import Weighted
-from members.models import Background, Gender, Member, MemberRole
-from members.services import member_build
-from teams.models import Team
+from members.models import Background, Gender, MemberRole
+from members.services import member_row
 
 NATIONAL_ID_SHARE = 0.6
 MALE_SHARE = 0.56
@@ -69,6 +69,15 @@ _NETWORKS = (
 )  # fmt: skip
 
 
+class TeamDraft(NamedTuple):
+    """What a new team's members take from it before its row is built."""
+
+    id: uuid.UUID
+    province_id: int
+    commune_id: int
+    established_on: dt.date
+
+
 class People:
     """Draws members; phones and citizen ids come from sequences through a seeded bijection, so they never collide."""
 
@@ -98,7 +107,7 @@ class People:
         self.national_ids += 1
         return f"0{province_code}{sex_century}{birth_year % 100:02d}{serial:06d}"
 
-    def member(self, team: Team, *, role: str, background: str, province_code: str) -> Member:
+    def member(self, team: TeamDraft, *, role: str, background: str, province_code: str) -> tuple:
         rng = self.rng
         gender = Gender.MALE if rng.random() < MALE_SHARE else Gender.FEMALE
         middle = rng.choice(_MIDDLE[gender])
@@ -110,7 +119,7 @@ class People:
         founder = role != MemberRole.MEMBER or rng.random() < 0.75
         joined = team.established_on if founder else team.established_on + dt.timedelta(days=rng.randint(1, 400))
         has_id = rng.random() < NATIONAL_ID_SHARE
-        return member_build(
+        return member_row(
             team=team,
             member_id=new_uuid(rng),
             full_name=full_name,
@@ -137,7 +146,8 @@ def new_uuid(rng: random.Random) -> uuid.UUID:
     return uuid.UUID(int=rng.getrandbits(128), version=4)
 
 
-def team_members(people: People, team: Team, size: int, *, hamlet_level: bool, province_code: str) -> list[Member]:
+def team_members(people: People, team: TeamDraft, size: int, *, hamlet_level: bool, province_code: str) -> list[tuple]:
+    """The team's members as rows of members.services.MEMBER_ROW, the leader first."""
     rng = people.rng
     leader_background = (_HAMLET_LEADER if hamlet_level else _COMMUNE_LEADER).pick(rng)
     roles = [MemberRole.LEADER] + [MemberRole.MEMBER] * (size - 1)

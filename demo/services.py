@@ -20,6 +20,7 @@ from areas import maps
 from areas.changes import communes_changed
 from areas.models import CommuneLink, Hamlet
 from areas.selectors import units_by_code
+from config.copying import foreign_keys_checked_once
 from config.errors import Conflict, DomainError
 from coverage.services import recompute_all, snapshot_take
 from demo.leader import (
@@ -80,7 +81,9 @@ def demo_generate(
     if reset:
         touched |= registry_commune_ids()
         registry_delete()
-    plan_write(plan, progress, as_of=as_of)
+    # The demo replaces the registry in one transaction: its rows' foreign keys are checked once, at the end.
+    with foreign_keys_checked_once(Hamlet, Team, Member):
+        plan_write(plan, progress, as_of=as_of)
     communes_changed(touched)
     if as_of is not None:
         recompute_all()

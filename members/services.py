@@ -22,11 +22,12 @@ from accounts.scoping import Role
 from accounts.services import leader_logins_deactivate
 from areas.changes import commune_changed
 from areas.names import validate_name
+from config.copying import RowShape
 from config.errors import Conflict, DomainError, NotFound, constraint_name, invalid
 from config.versioning import check_version, replay_or_conflict
 from members.models import Member, MemberQuerySet, MemberRole
 from teams.models import Team, TeamStatus
-from teams.services import team_get_for_update, teams_figures_set
+from teams.services import SizeRanges, team_get_for_update, teams_figures_set
 
 FULL_NAME_MAX = 150
 _FULL_NAME_MESSAGES = (
@@ -47,6 +48,55 @@ def teams_recount(team_ids) -> None:
     count = Coalesce(Subquery(active.values("team").annotate(n=Count("pk")).values("n")[:1]), 0)
     leader = Subquery(active.filter(role=MemberRole.LEADER).values("pk")[:1])
     teams_figures_set(team_ids, member_count=count, leader=leader)
+
+
+# The columns a new member's row gives (config.copying.copy_rows).
+MEMBER_ROW = RowShape(
+    Member,
+    (
+        "id", "team_id", "province_id", "commune_id", "full_name", "phone", "national_id", "birth_year", "role",
+        "background", "gender", "joined_on",
+    ),
+)  # fmt: skip
+_ROLE_AT = MEMBER_ROW.given.index("role")
+
+
+def member_row(
+    *,
+    team,
+    member_id: uuid.UUID,
+    full_name: str,
+    phone: str,
+    national_id: str | None,
+    birth_year: int | None,
+    role: str,
+    background: str,
+    gender: str | None,
+    joined_on: dt.date,
+) -> tuple:
+    """A new active member of `team` (anything with the team's id, province_id and commune_id) as a row of
+    MEMBER_ROW, with the team's province and commune copied on for the scope filters, as member_build does."""
+    return (
+        member_id,
+        team.id,
+        team.province_id,
+        team.commune_id,
+        full_name,
+        phone,
+        national_id,
+        birth_year,
+        role,
+        background,
+        gender,
+        joined_on,
+    )
+
+
+def new_team_figures(rows: list[tuple], sizes: SizeRanges, province_id: int) -> tuple[int, str, uuid.UUID | None]:
+    """teams_recount's figures for a new team written together with its members (rows of MEMBER_ROW, all
+    active): the member count, the size status by the province's range, and the leader."""
+    leader = next((row[0] for row in rows if row[_ROLE_AT] == MemberRole.LEADER), None)
+    return len(rows), sizes.status(province_id, len(rows)), leader
 
 
 def member_build(*, team: Team, member_id: uuid.UUID | None = None, **values) -> Member:

@@ -6,6 +6,7 @@ import datetime as dt
 import uuid
 from collections.abc import Callable, Iterable
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Case, F, OuterRef, Q, Value, When
 from django.db.models.lookups import GreaterThan, LessThan
@@ -19,6 +20,7 @@ from areas.changes import commune_changed, communes_changed
 from areas.models import Commune, Hamlet, Province
 from areas.names import clean_name, fold, name_key, validate_name
 from areas.services import commune_get_writable
+from config.copying import RowShape
 from config.errors import (
     Conflict,
     DomainError,
@@ -48,6 +50,22 @@ def size_status_expression(count=None):
         When(GreaterThan(count, high), then=Value(SizeStatus.OVER)),
         default=Value(SizeStatus.OK),
     )
+
+
+class SizeRanges:
+    """Every province's team-size range, read once: size_status_expression's rule in Python, for the bulk paths
+    that write teams together with their members."""
+
+    def __init__(self):
+        self._ranges = {
+            province: (low, high)
+            for province, low, high in SizePolicy.objects.values_list("province_id", "min_members", "max_members")
+        }
+        self._default = (settings.TEAM_SIZE_MIN_DEFAULT, settings.TEAM_SIZE_MAX_DEFAULT)
+
+    def status(self, province_id: int, count: int) -> str:
+        low, high = self._ranges.get(province_id, self._default)
+        return SizeStatus.UNDER if count < low else SizeStatus.OVER if count > high else SizeStatus.OK
 
 
 def teams_figures_set(team_ids: Iterable, *, member_count, leader) -> None:
@@ -101,32 +119,62 @@ def team_name_fields(name: str) -> dict[str, str]:
     return {"name": name, "name_key": name_key(name), "name_folded": fold(name)}
 
 
-def team_build(
+# The columns a new team's row gives (config.copying.copy_rows).
+TEAM_ROW = RowShape(
+    Team,
+    (
+        "id", "province_id", "commune_id", "hamlet_id", "old_commune_id", "name", "name_key", "name_folded",
+        "established_on", "decision_number", "member_count", "size_status", "leader_id",
+    ),
+)  # fmt: skip
+
+
+def team_row(
     *,
     commune: Commune,
-    hamlet: Hamlet | None,
+    hamlet_id: int | None,
     name: str,
     established_on: dt.date,
     decision_number: str = "",
     team_id: uuid.UUID | None = None,
-    old_commune: Commune | None = None,
-) -> Team:
-    """An unsaved new team; its size status is refreshed from its members once they are written.
+    old_commune_id: int | None = None,
+    figures: tuple[int, str, uuid.UUID | None] = (0, SizeStatus.UNDER, None),
+) -> tuple:
+    """A new team as a row of TEAM_ROW. figures are its member count, size status and leader: a team written with
+    its members takes them from members.services.new_team_figures and size_status_of; one written before its
+    members has none, until they are recounted.
 
-    old_commune (a commune-level team's commune on the 2024 map) must already be checked as a
+    old_commune_id (a commune-level team's commune on the 2024 map) must already be checked as a
     predecessor of `commune` (areas.old_units places import rows that way).
     """
-    return Team(
-        id=team_id or uuid.uuid4(),
-        province_id=commune.province_id,
-        commune=commune,
-        hamlet=hamlet,
-        old_commune=None if hamlet else old_commune,
-        established_on=established_on,
-        decision_number=decision_number,
-        size_status=SizeStatus.UNDER,
-        **team_name_fields(name),
+    names = team_name_fields(name)
+    return (
+        team_id or uuid.uuid4(),
+        commune.province_id,
+        commune.pk,
+        hamlet_id,
+        None if hamlet_id else old_commune_id,
+        names["name"],
+        names["name_key"],
+        names["name_folded"],
+        established_on,
+        decision_number,
+        *figures,
     )
+
+
+def team_build(*, commune: Commune, hamlet: Hamlet | None, old_commune: Commune | None = None, **values) -> Team:
+    """team_row's team, before its members, as an unsaved instance holding its commune and hamlet."""
+    old_commune = None if hamlet else old_commune  # a hamlet not yet written has no key to tell by
+    row = team_row(
+        commune=commune,
+        hamlet_id=hamlet.pk if hamlet else None,
+        old_commune_id=old_commune.pk if old_commune else None,
+        **values,
+    )
+    team = Team(**TEAM_ROW.kwargs(row))
+    team.commune, team.hamlet, team.old_commune = commune, hamlet, old_commune
+    return team
 
 
 def team_record_old_commune(team: Team, old: Commune | None) -> bool:

@@ -1,16 +1,20 @@
-"""config.copying.copy_insert: rows written with COPY equal the rows save() writes, get their keys, and fail
-as bulk_create fails."""
+"""config.copying: rows written with COPY, from instances (copy_insert) or the owners' tuples (copy_rows), equal
+the rows save() writes, get their keys, and fail as bulk_create fails; a bulk load's foreign keys are checked once
+at the end (foreign_keys_checked_once) and come back as they were."""
 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, connection, transaction
 from django.forms.models import model_to_dict
 
-from areas.services import hamlet_build
-from config.copying import copy_insert
+from areas.models import Hamlet
+from areas.services import HAMLET_ROW, hamlet_build, hamlet_row
+from config.copying import copy_insert, copy_rows, foreign_keys_checked_once
 from teams.models import Team
 from teams.services import team_build
 from tests.factories import CommuneFactory
@@ -109,3 +113,113 @@ def test_teams_and_members_copied_equal_the_rows_save_writes(on_postgres):
     assert copied_row == saved_row
     assert (_stored(copied)["phone"], _stored(copied)["national_id"]) == ("0912345671", "001190012346")
     assert _stored(copied)["team"] == teams[1].pk
+
+
+# --- copy_rows: the owners' rows as tuples -----------------------------------------------------------
+
+
+def test_rows_copied_as_tuples_equal_the_rows_save_writes(on_postgres):
+    """hamlet_row, team_row and member_row through copy_rows give the rows the instance builders give through
+    save(): every column the shapes leave out (active, version, left_on, user, status, the timestamps) included."""
+    from members.models import Member
+    from members.services import MEMBER_ROW, member_build, member_row
+    from teams.services import TEAM_ROW, team_name_fields, team_row
+
+    commune = CommuneFactory()
+    saved_hamlet = hamlet_build(commune=commune, name="Thôn Đoài", kind="thon")
+    saved_hamlet.save()
+    [key] = copy_rows(HAMLET_ROW, [hamlet_row(commune=commune, name="Thôn Đông", kind="thon")])
+    copied_hamlet = type(saved_hamlet).objects.get(pk=key)
+    assert key > saved_hamlet.pk
+    differ = {"name", "name_key"}
+    assert {k: v for k, v in _stored(copied_hamlet).items() if k not in differ} == {
+        k: v for k, v in _stored(saved_hamlet).items() if k not in differ
+    }
+
+    saved_team = team_build(commune=commune, hamlet=saved_hamlet, name="Tổ Đoài", established_on=dt.date(2024, 3, 4))
+    saved_team.save()
+    row = team_row(commune=commune, hamlet_id=key, name="Tổ Đông", established_on=dt.date(2024, 3, 4))
+    assert copy_rows(TEAM_ROW, [row]) == [row[0]]
+    copied_team = Team.objects.get(pk=row[0])
+    differ = {"name", "name_key", "name_folded", "hamlet"}
+    assert {k: v for k, v in _stored(copied_team).items() if k not in differ} == {
+        k: v for k, v in _stored(saved_team).items() if k not in differ
+    }
+    assert {"name": copied_team.name, "name_key": copied_team.name_key, "name_folded": copied_team.name_folded} == (
+        team_name_fields("Tổ Đông")
+    )
+    assert copied_team.hamlet_id == key
+
+    person = {
+        "full_name": "Nguyễn Thị Hoa",
+        "birth_year": 1990,
+        "gender": "female",
+        "role": "member",
+        "background": "youth_union",
+        "joined_on": dt.date(2024, 5, 6),
+    }
+    saved = member_build(team=saved_team, phone="0912345670", national_id="001190012345", **person)
+    saved.save()
+    member = member_row(
+        team=copied_team, member_id=uuid.uuid4(), phone="0912345671", national_id="001190012346", **person
+    )
+    copy_rows(MEMBER_ROW, iter([member]))  # a generator's rows are sent as they come
+    copied = Member.objects.get(pk=member[0])
+    differ = {"team", "phone", "national_id"}
+    assert {k: v for k, v in _stored(copied).items() if k not in differ} == {
+        k: v for k, v in _stored(saved).items() if k not in differ
+    }
+    assert copied.created_at is not None and copied.updated_at == copied.created_at
+
+
+def test_a_shape_refuses_a_column_no_row_can_do_without():
+    from config.copying import RowShape
+    from members.models import Member
+
+    with pytest.raises(ImproperlyConfigured, match="joined_on"):
+        RowShape(Member, ("id", "team_id", "province_id", "commune_id", "full_name", "phone"))
+    with pytest.raises(ImproperlyConfigured, match="key"):
+        RowShape(Member, ("team_id",))  # a UUID key comes from no sequence
+
+
+# --- foreign_keys_checked_once -------------------------------------------------------------------------
+
+
+def _foreign_keys(*tables: str) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid), convalidated, condeferred "
+            "FROM pg_constraint WHERE contype = 'f' AND conrelid = ANY(%s::regclass[]) ORDER BY 1, 2",
+            [list(tables)],
+        )
+        return cursor.fetchall()
+
+
+def test_the_foreign_keys_come_back_as_they_were_and_checked(on_postgres):
+    from members.models import Member
+
+    tables = ("areas_hamlet", "teams_team", "members_member")
+    before = _foreign_keys(*tables)
+    commune = CommuneFactory()
+    hamlet = hamlet_build(commune=commune, name="Thôn Giữa", kind="thon")
+    hamlet.save()  # a check deferred before the block: ALTER TABLE would refuse the table until it has run
+    with foreign_keys_checked_once(type(hamlet), Team, Member):
+        assert _foreign_keys(*tables) == []
+        copy_rows(HAMLET_ROW, [hamlet_row(commune=commune, name="Thôn Cuối", kind="thon")])
+    assert len(before) >= 10
+    assert _foreign_keys(*tables) == before
+    with connection.cursor() as cursor:  # still deferred: a row may point at one written after it
+        cursor.execute("SELECT 1 FROM pg_constraint WHERE contype = 'f' AND NOT condeferred")
+        assert cursor.fetchall() == []
+
+
+def test_a_row_that_breaks_a_foreign_key_fails_the_block_and_nothing_stays(on_postgres):
+    from members.models import Member
+
+    commune = CommuneFactory()
+    missing = max(type(commune).objects.values_list("pk", flat=True)) + 1
+    row = (missing, commune.province_id, "Thôn Lạc", "thon lac", "thon", None, "")
+    with pytest.raises(IntegrityError), transaction.atomic(), foreign_keys_checked_once(Hamlet, Team, Member):
+        copy_rows(HAMLET_ROW, [row])
+    assert not Hamlet.objects.filter(name="Thôn Lạc").exists()
+    assert len(_foreign_keys("areas_hamlet")) >= 3  # the rollback kept the keys
