@@ -378,8 +378,11 @@ def recompute_dirty(*, max_rounds: int = 5) -> int | None:
     return done
 
 
-# When the worker's last round ended (time.time()), in the cache: the next kicked round rests a window after it.
+# When the worker's last round ended (time.time()) and how long it took, in the cache: the next kicked round rests
+# a debounce window, or as long as that round took if longer, after it.
 ROUND_ENDED_KEY = "coverage:round-ended"
+# A rest never exceeds this many windows, whatever the cache holds.
+_MAX_REST_WINDOWS = 10
 
 
 def recompute_dirty_and_follow_up() -> int | None:
@@ -390,11 +393,12 @@ def recompute_dirty_and_follow_up() -> int | None:
     the broker: the kick's debounce key may still be set by the kick that started this run. In the embedded
     mode (no broker) the next write or read recomputes what waits instead.
 
-    Rounds rest: a run that comes within the debounce window of the last round's end asks again for when the
-    window is over, instead of starting a round. Under sustained writes, rounds ran back to back and took
-    0.7 of the machine's 2 cores (the worker and PostgreSQL) beside the sync they followed; now a round waits
-    a window after the last one (docs/decisions.md, "Recompute rounds rest a debounce window"). A write after a
-    quiet spell still waits only the window: its kick's run comes a window after it.
+    Rounds rest: a run that comes within the debounce window of the last round's end, or within as long as
+    that round took when it took longer, asks again for when the rest is over instead of starting a round.
+    Under sustained writes, rounds ran back to back and took 0.7 of the machine's 2 cores (the worker and
+    PostgreSQL) beside the sync they followed; now rounds take at most half the time, and at most a round in
+    a window when they are short (docs/decisions.md, "Recompute rounds rest a debounce window"). A write after
+    a quiet spell still waits only the window: its kick's run comes a window after it.
     """
     window = settings.COVERAGE_KICK_DEBOUNCE_SECONDS
     eager = app.conf.task_always_eager
@@ -403,34 +407,38 @@ def recompute_dirty_and_follow_up() -> int | None:
         if rest > 0:
             enqueue(RECOMPUTE_TASK, countdown=rest)
             return None
+    started = time.monotonic()
     done = recompute_dirty(max_rounds=5 if eager or not window else 1)
     if not eager:
         if done:
-            _round_ended(window)
+            _round_ended(window, took=time.monotonic() - started)
         if done is None or marks_waiting():
             enqueue(RECOMPUTE_TASK, countdown=window)
     return done
 
 
 def _rest_left(window: int) -> float:
-    """Seconds until a window has passed since the last round ended (0 if it has, or the cache cannot say)."""
+    """Seconds until the last round's rest is over (0 if it is, or the cache cannot say): a window, or as long
+    as the round took if longer, from its end; never more than _MAX_REST_WINDOWS windows."""
     from django.core.cache import cache
 
     try:
-        ended = cache.get(ROUND_ENDED_KEY)
+        last = cache.get(ROUND_ENDED_KEY)
     except Exception as exc:  # the cache is down: no rest rather than no round
         logger.warning("coverage: cannot read when the last round ended: %s", type(exc).__name__)
         return 0.0
-    if ended is None:
+    if not isinstance(last, dict):
         return 0.0
-    return max(0.0, min(float(window), ended + window - time.time()))
+    rest = min(max(float(window), last["took"]), float(window * _MAX_REST_WINDOWS))
+    return max(0.0, min(rest, last["ended"] + rest - time.time()))
 
 
-def _round_ended(window: int) -> None:
+def _round_ended(window: int, *, took: float) -> None:
     from django.core.cache import cache
 
     try:
-        cache.set(ROUND_ENDED_KEY, time.time(), timeout=max(2 * window, 1))
+        timeout = max(2 * window * _MAX_REST_WINDOWS, 1)
+        cache.set(ROUND_ENDED_KEY, {"ended": time.time(), "took": took}, timeout=timeout)
     except Exception as exc:
         logger.warning("coverage: cannot record the round's end: %s", type(exc).__name__)
 

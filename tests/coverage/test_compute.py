@@ -231,21 +231,18 @@ def test_a_kicked_run_within_the_window_after_a_round_rests_then_runs_one_round(
     cache.clear()
     communes_changed([world.a1.pk])
     queue.delete("celery")  # the write's own kick: this test runs the task itself
-    cache.set(services.ROUND_ENDED_KEY, time.time() - 1, timeout=60)  # a round ended a second ago
+    cache.set(services.ROUND_ENDED_KEY, {"ended": time.time() - 1, "took": 0.1}, timeout=60)  # a second ago
 
     assert recompute_dirty.apply().result is None
     assert DirtyCommune.objects.filter(commune=world.a1).exists()  # nothing recomputed
-    assert queue.llen("celery") == 1
-    headers = json.loads(queue.lindex("celery", 0))["headers"]
-    eta = dt.datetime.fromisoformat(headers["eta"])
-    rest = (eta - timezone.now()).total_seconds()
-    assert 1.0 <= rest <= 2.1, rest  # what is left of the window, not a whole one
-    queue.delete("celery")
+    assert 1.0 <= _queued_rest(queue) <= 2.1  # what is left of the window, not a whole one
 
-    cache.set(services.ROUND_ENDED_KEY, time.time() - 3.5, timeout=60)  # the window has passed
+    cache.set(services.ROUND_ENDED_KEY, {"ended": time.time() - 3.5, "took": 0.1}, timeout=60)  # window passed
+    started = time.time()
     assert recompute_dirty.apply().result == 1
     assert not DirtyCommune.objects.exists()
-    assert cache.get(services.ROUND_ENDED_KEY) > time.time() - 2  # this round's end, for the next run
+    last = cache.get(services.ROUND_ENDED_KEY)  # this round's end, for the next run
+    assert started <= last["ended"] <= time.time() and 0 < last["took"] <= time.time() - started
     assert queue.llen("celery") == 0  # nothing waits: no follow-up
     communes_changed([world.a2.pk])
     queue.delete("celery")
@@ -253,6 +250,47 @@ def test_a_kicked_run_within_the_window_after_a_round_rests_then_runs_one_round(
     assert DirtyCommune.objects.filter(commune=world.a2).exists() and queue.llen("celery") == 1
     queue.delete("celery")
     cache.clear()
+
+
+def test_a_round_longer_than_the_window_rests_as_long_as_it_took(settings):
+    """On a slow machine a round can outlast the window: the rest is then the round's length, so that rounds
+    take at most half the worker's time under sustained writes, never more than ten windows."""
+    import time
+
+    import redis
+    from django.core.cache import cache
+
+    from areas.changes import communes_changed
+    from coverage.tasks import recompute_dirty
+    from tests.conftest import build_world
+
+    settings.COVERAGE_KICK_DEBOUNCE_SECONDS = 1
+    world = build_world()
+    services.recompute_all()
+    queue = redis.Redis.from_url(settings.REDIS_URL)
+    communes_changed([world.a1.pk])
+    queue.delete("celery")
+    cache.set(services.ROUND_ENDED_KEY, {"ended": time.time() - 2, "took": 5.0}, timeout=60)  # past the window
+    assert recompute_dirty.apply().result is None
+    assert DirtyCommune.objects.filter(commune=world.a1).exists()
+    assert 2.9 <= _queued_rest(queue) <= 3.1  # the round's 5 s, less the 2 since it ended
+
+    cache.set(services.ROUND_ENDED_KEY, {"ended": time.time(), "took": 3600.0}, timeout=60)
+    assert recompute_dirty.apply().result is None
+    assert 9.5 <= _queued_rest(queue) <= 10.1  # ten windows at most
+
+    cache.set(services.ROUND_ENDED_KEY, {"ended": time.time() - 5.5, "took": 5.0}, timeout=60)
+    assert recompute_dirty.apply().result == 1  # the rest is over
+    assert not DirtyCommune.objects.exists()
+    cache.clear()
+
+
+def _queued_rest(queue) -> float:
+    """Seconds until the one task the run queued is due; empties the queue."""
+    assert queue.llen("celery") == 1
+    headers = json.loads(queue.lindex("celery", 0))["headers"]
+    queue.delete("celery")
+    return (dt.datetime.fromisoformat(headers["eta"]) - timezone.now()).total_seconds()
 
 
 @pytest.mark.django_db(transaction=True)
