@@ -92,9 +92,25 @@ TEMPLATES = [
 
 # --- Database -----------------------------------------------------------------
 DATABASE_URL = env_url("DATABASE_URL", schemes={"postgres", "postgresql", "sqlite"})
+# PostgreSQL through config.postgresql: Django's backend with a health check that costs no round trip while the
+# session is alive, and prepared statements for the statements compiled once per process (prepared_cursor).
+# DB_PREPARED_STATEMENTS=false turns the latter off, for a pooler that cannot keep them (docs/operations.md).
+DB_PREPARED_STATEMENTS = env_bool("DB_PREPARED_STATEMENTS", True)
+
+
+def _postgres(url: str) -> dict:
+    database = dj_database_url.parse(url, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))
+    if database["ENGINE"] == "django.db.backends.postgresql":
+        database["ENGINE"] = "config.postgresql"
+        database["CONN_HEALTH_CHECKS"] = True
+        # psycopg prepares on a server-binding cursor after this many runs; only prepared_cursor() makes those
+        # cursors and it asks for each statement, so the count never decides (None would refuse every request).
+        database.setdefault("OPTIONS", {})["prepare_threshold"] = 2**31 - 1
+    return database
+
+
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES = {"default": _postgres(DATABASE_URL)}
 else:
     DATABASES = {
         "default": {
@@ -110,8 +126,8 @@ DATABASE_REPLICA_URL = env_url("DATABASE_REPLICA_URL", schemes={"postgres", "pos
 if DATABASE_REPLICA_URL:
     if not DATABASE_URL or not DATABASE_URL.startswith("postgres"):
         raise ImproperlyConfigured("DATABASE_REPLICA_URL needs a PostgreSQL DATABASE_URL (its primary)")
-    DATABASES["replica"] = dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))
-    DATABASES["replica"].update(CONN_HEALTH_CHECKS=True, ATOMIC_REQUESTS=False, TEST={"MIRROR": "default"})
+    DATABASES["replica"] = _postgres(DATABASE_REPLICA_URL)
+    DATABASES["replica"].update(ATOMIC_REQUESTS=False, TEST={"MIRROR": "default"})
 DATABASE_ROUTERS = ["config.replica.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

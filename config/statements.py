@@ -5,6 +5,8 @@ Python, more than PostgreSQL takes to answer it by the primary key. Authenticati
 request (the login's row, for its token_version). `get_by_pk` keeps the compiled statement per model and
 database, and builds the instance with `from_db`, as a queryset would.
 
+Both run on a prepared cursor (`prepared_cursor`): PostgreSQL plans them once per session too.
+
 `Compiled` does the same for any values queryset whose SQL differs between requests only by one value (a
 scope's unit id): built once with a stand-in for that value, then run with the real one, its rows converted
 as the queryset's compiler would convert them.
@@ -21,6 +23,14 @@ from django.db.models import Model, QuerySet
 _STATEMENTS: dict[tuple[str, str], tuple[str, list[str], list]] = {}
 
 
+def prepared_cursor(connection):
+    """A cursor of `connection` whose statements PostgreSQL plans once per session (config.postgresql), for a
+    statement compiled once per process and run on every request; an ordinary cursor on another backend.
+    Not for a statement whose SQL changes between runs: preparing costs a round trip of its own."""
+    make = getattr(connection, "prepared_cursor", None)
+    return make() if make is not None else connection.cursor()
+
+
 def get_by_pk(model: type[Model], pk) -> Model | None:
     """The row of `model` with this primary key, as the default manager's `get(pk=pk)` reads it; None if none."""
     opts = model._meta
@@ -35,7 +45,7 @@ def get_by_pk(model: type[Model], pk) -> Model | None:
         statement = _STATEMENTS[key] = _compile(model, alias)
     sql, names, converters = statement
     connection = connections[alias]
-    with connection.cursor() as cursor:
+    with prepared_cursor(connection) as cursor:
         cursor.execute(sql, [opts.pk.get_db_prep_value(value, connection)])
         row = cursor.fetchone()
     if row is None:
@@ -89,7 +99,7 @@ class Compiled:
         for i in self.slots:
             params[i] = value
         connection = connections[self.alias]
-        with connection.cursor() as cursor:
+        with prepared_cursor(connection) as cursor:
             cursor.execute(self.sql + suffix, [*params, *suffix_params])
             rows = cursor.fetchall()
         if not self.converters:

@@ -70,7 +70,7 @@ def test_with_both_urls_it_uses_postgres_and_real_workers():
         }
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["django.db.backends.postgresql", "False"]
+    assert result.stdout.split() == ["config.postgresql", "False"]
 
 
 def test_time_zone_and_languages():

@@ -14,7 +14,7 @@ from tests.replica.cluster import Replica
 @pytest.fixture(scope="module")
 def replica(django_db_setup, django_db_blocker):
     primary = connections["default"].settings_dict
-    assert primary["ENGINE"] == "django.db.backends.postgresql", "the replica tests need PostgreSQL"
+    assert connections["default"].vendor == "postgresql", "the replica tests need PostgreSQL"
     cluster = Replica(host=primary["HOST"] or "127.0.0.1", port=int(primary["PORT"] or 5432), user=primary["USER"])
     try:
         cluster.start()
