@@ -17,9 +17,11 @@ header and the 304.
 
 A view whose body depends only on the validator, the URL, the language and the requester's scope (not on
 who they are) sets `body_cache = True`: its rendered JSON is kept in the cache under a key made of those, so
-that a full answer to anyone with the same scope is the validator's query and one cache read. A changed
-validator is a new key, so a body is never served after what it depends on changed; the old one expires
-(settings.BODY_CACHE_SECONDS). Without the cache (Redis down) the body is computed, as without the option.
+that a full answer to anyone with the same scope is the validator's query and one cache read. Each process
+also keeps the bodies it used last (KeptBodies), so that the answer asked again of the same process is the
+validator's query alone. A changed validator is a new key, so a body is never served after what it depends
+on changed; the old one expires (settings.BODY_CACHE_SECONDS) or is pushed out of the process's 8 MB.
+Without the cache (Redis down) the body is computed, as without the option.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -46,6 +50,7 @@ from rest_framework.response import Response
 
 from config.pagination import CountedApart
 from config.replica import read_alias
+from config.statements import prepared_cursor
 
 # Bump when a response's shape or format changes while its rows do not (a new field, another timestamp form):
 # every client then fetches each body once more.
@@ -90,11 +95,12 @@ _STATEMENTS: dict[tuple, tuple[list[str], str, list]] = {}
 def scalars_once(key: tuple, build: Callable[[], dict[str, QuerySet]]) -> dict:
     """`scalars(**build())` for querysets whose SQL and parameters depend on `key` alone (not on the user, the
     day or the data): they are built and compiled on the first call only. Django takes a few milliseconds to
-    build and compile a statement of several sub-queries, more than PostgreSQL takes to run it."""
+    build and compile a statement of several sub-queries, more than PostgreSQL takes to run it; and PostgreSQL
+    takes longer to plan it than to run it, so it is prepared (config.statements.prepared_cursor)."""
     statement = _STATEMENTS.get(key)
     if statement is None:
         statement = _STATEMENTS[key] = _statement(build())
-    return _read(*statement)
+    return _read(*statement, prepared=True)
 
 
 def _statement(querysets: dict[str, QuerySet]) -> tuple[list[str], str, list]:
@@ -103,8 +109,9 @@ def _statement(querysets: dict[str, QuerySet]) -> tuple[list[str], str, list]:
     return list(querysets), sql, [param for _part, params in compiled for param in params]
 
 
-def _read(names: list[str], sql: str, params: list) -> dict:
-    with connections[read_alias()].cursor() as cursor:
+def _read(names: list[str], sql: str, params: list, *, prepared: bool = False) -> dict:
+    connection = connections[read_alias()]
+    with prepared_cursor(connection) if prepared else connection.cursor() as cursor:
         cursor.execute(sql, params)
         return dict(zip(names, cursor.fetchone(), strict=True))
 
@@ -123,6 +130,45 @@ def _resolve(obj, path: str):
             return None
         obj = getattr(obj, name)
     return obj
+
+
+class KeptBodies:
+    """The bodies this process rendered or fetched last, in front of the shared cache: the most read answers
+    (the national figures) cost no Redis round trip. A key holds everything its body depends on (see
+    cached_body), so an entry is never stale, only old; the least recently used go first past `max_bytes`."""
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
+        self._bodies: OrderedDict[str, bytes] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> bytes | None:
+        with self._lock:
+            body = self._bodies.get(key)
+            if body is not None:
+                self._bodies.move_to_end(key)
+            return body
+
+    def put(self, key: str, body: bytes) -> None:
+        if len(body) > self.max_bytes:
+            return
+        with self._lock:
+            old = self._bodies.pop(key, None)
+            self._bytes += len(body) - (len(old) if old is not None else 0)
+            self._bodies[key] = body
+            while self._bytes > self.max_bytes:
+                _key, dropped = self._bodies.popitem(last=False)
+                self._bytes -= len(dropped)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._bodies.clear()
+            self._bytes = 0
+
+
+# 8 MB a process: the national and province bodies of both maps and every scope many times over.
+KEPT_BODIES = KeptBodies(max_bytes=8 * 1024 * 1024)
 
 
 class Rendered(Response):
@@ -205,17 +251,22 @@ class ConditionalGetMixin:
         user = getattr(request, "user", None)
         parts = (REVISION, request.build_absolute_uri(), get_language(), tuple(getattr(user, n, None) for n in SCOPE))
         key = "body:" + hashlib.blake2b(repr((parts, state)).encode(), digest_size=16).hexdigest()
+        body = KEPT_BODIES.get(key)
+        if body is not None:
+            return Rendered(body)
         try:
             body = cache.get(key)
         except Exception as exc:  # the cache is down: answer without it
             logger.warning("body cache unavailable: %s", type(exc).__name__)
             return respond()
         if body is not None:
+            KEPT_BODIES.put(key, body)
             return Rendered(body)
         response = respond()
         if response.status_code != 200:
             return response
         body = request.accepted_renderer.render(response.data, request.accepted_media_type, self.get_renderer_context())
+        KEPT_BODIES.put(key, body)
         try:
             cache.set(key, body, timeout=settings.BODY_CACHE_SECONDS)
         except Exception as exc:

@@ -77,7 +77,12 @@ def _fast_password_hashing(settings):
 def _fresh_cache():
     from django.core.cache import cache
 
+    from accounts.tokens import verified_token
+    from config.conditional import KEPT_BODIES
+
     cache.clear()
+    KEPT_BODIES.clear()
+    verified_token.cache_clear()
     yield
 
 

@@ -79,5 +79,24 @@ def test_access_token_lasts_at_most_15_minutes(world, api, time_machine):
     assert api().get("/api/v1/me/", **auth).status_code == 401
 
 
+def test_a_token_kept_by_the_process_ends_as_one_checked_from_scratch(world, api, time_machine):
+    from accounts.tokens import verified_token
+
+    time_machine.move_to("2026-01-05 09:00:00+07:00", tick=True)
+    access = api().post(LOGIN, {"phone": "0900000002", "password": PASSWORD}).data["access"]
+    assert api().get("/api/v1/me/", HTTP_AUTHORIZATION=f"Bearer {access}").status_code == 200
+    assert verified_token.cache_info().currsize == 1
+    # Another signature on the same claims is other bytes: checked, and refused.
+    head, claims, signature = access.split(".")
+    forged = f"{head}.{claims}.{signature[::-1]}"
+    assert api().get("/api/v1/me/", HTTP_AUTHORIZATION=f"Bearer {forged}").status_code == 401
+    time_machine.shift(15 * 60 + 1)
+    kept = api().get("/api/v1/me/", HTTP_AUTHORIZATION=f"Bearer {access}")
+    verified_token.cache_clear()
+    fresh = api().get("/api/v1/me/", HTTP_AUTHORIZATION=f"Bearer {access}")
+    assert kept.status_code == fresh.status_code == 401
+    assert kept.data == fresh.data and fresh.data["code"] == "token_not_valid"
+
+
 def test_anonymous_requests_are_401(api, db):
     assert api().get("/api/v1/provinces/").status_code == 401

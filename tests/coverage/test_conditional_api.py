@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from areas.models import DirtyCommune
 from config.celery import app
+from config.conditional import KEPT_BODIES, KeptBodies
 from coverage import services
 from tests.conftest import build_world
 from tests.coverage.support import BASE
@@ -254,8 +255,28 @@ def test_kept_bodies_are_per_scope_and_language(figures, api):
 
 def test_without_the_cache_the_answer_is_computed(figures, api, settings, caplog):
     path = f"{BASE}national/"
-    expected = api(figures.minh).get(path).data
+    expected = api(figures.minh).get(path)
     settings.CACHES = {"default": {"BACKEND": "config.cache.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}}
+    # This process kept the body it rendered: served again without asking Redis.
+    kept = api(figures.minh).get(path)
+    assert kept.status_code == 200 and kept.content == expected.content
+    assert "body cache unavailable" not in caplog.text
+    # A process that has not rendered it (a fresh worker) computes it.
+    KEPT_BODIES.clear()
     response = api(figures.minh).get(path)
-    assert response.status_code == 200 and response.data == expected
+    assert response.status_code == 200 and response.data == expected.data
     assert "body cache unavailable: ConnectionError" in caplog.text
+
+
+def test_a_process_keeps_the_bodies_it_used_last_within_its_bytes():
+    kept = KeptBodies(max_bytes=10)
+    kept.put("a", b"1234")
+    kept.put("b", b"5678")
+    assert kept.get("a") == b"1234"  # now the most recent
+    kept.put("c", b"90ab")  # 12 bytes: the least recently used (b) goes
+    assert kept.get("b") is None and kept.get("a") == b"1234" and kept.get("c") == b"90ab"
+    kept.put("a", b"12")  # replaced: its old size no longer counts
+    kept.put("d", b"cdef")
+    assert kept.get("a") == b"12" and kept.get("c") == b"90ab" and kept.get("d") == b"cdef"
+    kept.put("huge", b"x" * 11)  # larger than the whole store: not kept, nothing pushed out
+    assert kept.get("huge") is None and kept.get("a") == b"12"
