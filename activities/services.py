@@ -237,7 +237,7 @@ def activities_sync(*, actor, items: list[tuple[uuid.UUID, dict, dt.datetime | N
 
     touched = {r["commune_id"] for r in plan.inserts if r["id"] in inserted}
     touched |= {context.existing[i].commune_id for i in updated}
-    communes_changed(touched)
+    communes_changed(touched, activities_only=True)
     return plan.results
 
 
@@ -285,7 +285,7 @@ def activity_update(*, actor, activity_id, base_updated_at: dt.datetime | None, 
     Activity.objects.filter(pk=activity.pk).update(
         **changes_for_update(values), updated_at=now, change_seq=change_seq_expression()
     )
-    communes_changed([activity.commune_id])
+    communes_changed([activity.commune_id], activities_only=True)
     return Activity.objects.get(pk=activity.pk)
 
 
@@ -304,7 +304,7 @@ def activity_delete(*, actor, activity_id) -> Activity:
     Activity.objects.filter(pk=activity.pk).update(
         deleted=True, updated_at=timezone.now(), change_seq=change_seq_expression()
     )
-    communes_changed([activity.commune_id])
+    communes_changed([activity.commune_id], activities_only=True)
     return Activity.objects.get(pk=activity.pk)
 
 

@@ -20,13 +20,18 @@ logger = logging.getLogger(__name__)
 RECOMPUTE_TASK = "coverage.recompute_dirty"
 
 
-def communes_changed(commune_ids: Iterable[int]) -> None:
-    """Mark communes dirty in the current transaction (one INSERT), and kick the recompute after commit."""
+def communes_changed(commune_ids: Iterable[int], *, activities_only: bool = False) -> None:
+    """Mark communes dirty in the current transaction (one INSERT), and kick the recompute after commit.
+
+    activities_only: only their activities changed (nothing else the figures are made of), so that the round
+    re-reads only the activity figures of these communes (coverage.services)."""
     ids = sorted({int(i) for i in commune_ids if i is not None})
     if not ids:
         return
     now = timezone.now()
-    DirtyCommune.objects.bulk_create([DirtyCommune(commune_id=i, marked_at=now) for i in ids])
+    DirtyCommune.objects.bulk_create(
+        [DirtyCommune(commune_id=i, marked_at=now, activities_only=activities_only) for i in ids]
+    )
     transaction.on_commit(kick)
 
 

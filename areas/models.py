@@ -302,6 +302,9 @@ class DirtyCommune(models.Model):
     id = models.BigAutoField(primary_key=True)
     commune = models.ForeignKey(Commune, on_delete=models.CASCADE, related_name="+")
     marked_at = models.DateTimeField()
+    # Only activities changed (the sync, an edit, a deletion): the round re-reads the commune's activity
+    # figures and keeps the rest of its stored ones. Any other mark of the commune makes it a whole recompute.
+    activities_only = models.BooleanField(db_default=False)
 
     class Meta:
         indexes = [models.Index(fields=["commune", "id"])]

@@ -42,6 +42,15 @@ COUNTS = (
     "hamlets_old_commune_missing",
     "teams_unattributed",
 )
+# The figures made of activities alone: all that an activity's sync, edit or deletion can change.
+ACTIVITY_FIGURES = (
+    "activities",
+    "people_helped",
+    "activities_quarter",
+    "people_helped_quarter",
+    "activities_by_type",
+    "activities_by_type_quarter",
+)
 BREAKDOWNS = (
     "teams_by_size_status",
     "members_by_role",
@@ -177,14 +186,21 @@ _TEAM_PLACE = Coalesce("hamlet__old_commune_id", "old_commune_id")
 _PLACE_BY_TEAM = Coalesce("team__hamlet__old_commune_id", "team__old_commune_id")
 
 
-def read_sources(commune_ids=None, *, quarter_start: dt.date) -> Sources:
+def read_sources(commune_ids=None, *, quarter_start: dt.date, activities_only: bool = False) -> Sources:
     """Four GROUP BY queries over the source tables, whatever the number of communes.
 
     Activities come from their tallies (activities.models.TallyBase: not deleted, per commune, team and type),
     joined to the teams and their hamlets for the place; a tombstone counts nowhere.
+
+    activities_only: the activities' query alone, the other rows left empty. Figures computed from such sources
+    are right in ACTIVITY_FIGURES only (for communes whose other figures are stored: coverage.services).
     """
     ids = None if commune_ids is None else frozenset(commune_ids)
     scope = Q() if ids is None else Q(commune_id__in=sorted(ids))
+    shared: dict = {}
+    if activities_only:
+        activities = _compact(_activities_placed(scope, quarter_start), 3, shared)
+        return Sources(commune_ids=ids, hamlets=[], teams=[], members=[], activities=activities)
     hamlets = (
         Hamlet.objects.filter(scope, active=True)
         .order_by()
@@ -212,7 +228,6 @@ def read_sources(commune_ids=None, *, quarter_start: dt.date) -> Sources:
         .annotate(n=Count("id"))
         .values_list("commune_id", "placed", "role", "background", "n")
     )
-    shared: dict = {}
     return Sources(
         commune_ids=ids,
         hamlets=_compact(hamlets, 2, shared),

@@ -13,7 +13,7 @@ from itertools import chain
 import orjson
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import JSONField, Max
+from django.db.models import Count, JSONField, Max, Q
 from django.utils import timezone
 
 from activities import tallies
@@ -225,40 +225,99 @@ def _begin_exclusive() -> bool:
         return cursor.fetchone()[0]
 
 
-def recompute(*, commune_ids=None, today: dt.date | None = None) -> RecomputeResult:
+def recompute(*, commune_ids=None, today: dt.date | None = None, activities_only=()) -> RecomputeResult:
     """Recompute communes (all when None), their provinces and the nation. Caller holds the transaction.
+
+    activities_only: more marked communes, where only activities changed since their figures were stored
+    (areas.changes): their ACTIVITY_FIGURES, and those of the 2024 map's communes around them, are read again and
+    the rest of their stored figures kept. One also in commune_ids is recomputed whole.
 
     A marked commune that is no longer current (or moved) still names its provinces, so that they drop it.
     """
     today = today or timezone.localdate()
     now = timezone.now()
-    province_ids: set[int] | None = None
-    if commune_ids is not None:
-        ids = sorted(set(commune_ids))
-        was = CommuneFigures.objects.filter(commune_id__in=ids).values_list("province_id").order_by()
-        now_in = Commune.objects.filter(pk__in=ids).values_list("province_id", flat=True).order_by()
-        province_ids = set(now_in.union(was, all=True))
     types = compute.activity_type_codes()
-    # Both maps are computed from one read of the sources: all of them on the full path; on the incremental
-    # path those of the marked communes and of every 2025 commune sharing an old commune with them (what the
-    # 2024 map's communes around them are made of).
-    full = commune_ids is None
-    quarter_start = compute.quarter_of(today)[1]
-    if full:
-        sources = compute.read_sources(quarter_start=quarter_start)
-    else:
-        old_ids, around = _links_around(ids)
-        sources = compute.read_sources(set(ids) | around, quarter_start=quarter_start)
-    figures = compute.compute_communes(commune_ids, today=today, type_codes=types, sources=sources)
+    if commune_ids is None:
+        return _recompute_everything(now, today, types)
+    return _recompute_marked(
+        sorted(set(commune_ids)), sorted(set(activities_only) - set(commune_ids)), now, today, types
+    )
+
+
+def _recompute_everything(now, today: dt.date, types: list[str]) -> RecomputeResult:
+    """Both maps from one read of all the sources; provinces and the nation rolled up in memory."""
+    sources = compute.read_sources(quarter_start=compute.quarter_of(today)[1])
+    figures = compute.compute_communes(None, today=today, type_codes=types, sources=sources)
     _store_communes(figures, now)
-    written = _roll_up(province_ids, now, today, types, communes=figures if full else None)
+    written = _roll_up(None, now, today, types, communes=figures)
     communes = len(figures)
     del figures  # stored: the 2024 map reads what it needs of them back (less memory at the peak)
-    if full:
-        _recompute_2024_map_in_rounds(now, today, types, sources)
-    else:
-        _recompute_2024_map(old_ids, now, today, types, sources)
+    _recompute_2024_map_in_rounds(now, today, types, sources)
     return RecomputeResult(communes=communes, provinces=written)
+
+
+def _recompute_marked(whole: list[int], partial: list[int], now, today: dt.date, types: list[str]) -> RecomputeResult:
+    """The incremental path. `whole` communes are computed from the sources of every 2025 commune sharing an old
+    commune with them (what the 2024 map's communes around them are made of), read once for both maps;
+    `partial` ones (activities only) have their activity figures merged into their stored ones."""
+    quarter_start = compute.quarter_of(today)[1]
+    merged, merged_old = {}, {}
+    if partial:
+        found = _activity_figures_merged(partial, today, types, quarter_start)
+        if found is None:  # figures never stored for one of them: recompute them whole
+            whole, partial = sorted({*whole, *partial}), []
+        else:
+            merged, merged_old = found
+    marked = whole + partial
+    was = CommuneFigures.objects.filter(commune_id__in=marked).values_list("province_id").order_by()
+    now_in = Commune.objects.filter(pk__in=marked).values_list("province_id", flat=True).order_by()
+    province_ids = set(now_in.union(was, all=True))
+    figures, old_ids, sources = merged, set(), None
+    if whole:
+        old_ids, around = _links_around(whole)
+        sources = compute.read_sources(set(whole) | around, quarter_start=quarter_start)
+        figures = compute.compute_communes(whole, today=today, type_codes=types, sources=sources) | merged
+    _store_communes(figures, now)
+    written = _roll_up(province_ids, now, today, types)
+    # The 2024 map after the 2025 map's figures are stored (its unplaced counts are read from them). An old
+    # commune around a whole one is computed whole.
+    old = {commune_id: row for commune_id, row in merged_old.items() if commune_id not in old_ids}
+    if old_ids:
+        old |= compute.compute_old_communes(old_ids, today=today, type_codes=types, sources=sources)
+    if old:
+        _store_communes(old, now)
+        _roll_up({f["province_id"] for f in old.values()}, now, today, types, maps.OLD)
+    return RecomputeResult(communes=len(figures), provinces=written)
+
+
+# A stored commune's figures as _store_communes writes them.
+_STORED = [c for c in _COMMUNE_COLUMNS if c not in {"commune_id", "computed_at"}]
+
+
+def _activity_figures_merged(
+    partial: list[int], today: dt.date, types: list[str], quarter_start: dt.date
+) -> tuple[dict[int, dict], dict[int, dict]] | None:
+    """The figures of these 2025 communes and of the 2024 map's communes they were made of: stored, with the
+    activity figures read again from the activities of every 2025 commune around them (one query). None when a
+    commune has no stored figures to merge into (never computed since it appeared)."""
+    old_ids, around = _links_around(partial)
+    sources = compute.read_sources(set(partial) | around, quarter_start=quarter_start, activities_only=True)
+    fresh = compute.compute_communes(partial, today=today, type_codes=types, sources=sources)
+    fresh_old = compute.compute_old_communes(old_ids, today=today, type_codes=types, sources=sources) if old_ids else {}
+    stored = {
+        row.pop("commune_id"): row
+        for row in CommuneFigures.objects.filter(commune_id__in=[*fresh, *fresh_old]).values("commune_id", *_STORED)
+    }
+    if not stored.keys() >= fresh.keys() | fresh_old.keys():
+        return None
+
+    def merge(computed: dict[int, dict]) -> dict[int, dict]:
+        return {
+            commune_id: stored[commune_id] | {name: figures[name] for name in (*compute.ACTIVITY_FIGURES, "quarter")}
+            for commune_id, figures in computed.items()
+        }
+
+    return merge(fresh), merge(fresh_old)
 
 
 def _links_around(commune_ids: list[int]) -> tuple[set[int], set[int]]:
@@ -277,17 +336,6 @@ def _links_around(commune_ids: list[int]) -> tuple[set[int], set[int]]:
 # Provinces of the 2024 map per round of its full recompute: the figures of its 10,040 communes at once took
 # 80 MB of the worker's peak memory (issue 16); a round of 16 provinces holds about a quarter of them.
 OLD_MAP_PROVINCES_PER_ROUND = 16
-
-
-def _recompute_2024_map(old_ids: set[int], now, today: dt.date, types: list[str], sources=None) -> None:
-    """The 2024 map's figures after the 2025 map's, for these old communes (those the marked 2025 communes were
-    made of): their figures, their provinces and the nation. Nothing when there are none (or no old map)."""
-    if not old_ids:
-        return
-    figures = compute.compute_old_communes(old_ids, today=today, type_codes=types, sources=sources)
-    if figures:
-        _store_communes(figures, now)
-        _roll_up({f["province_id"] for f in figures.values()}, now, today, types, maps.OLD)
 
 
 def _recompute_2024_map_in_rounds(now, today: dt.date, types: list[str], sources=None) -> None:
@@ -349,12 +397,19 @@ def _recompute_marked_locked(*, check_map: bool = True) -> int | None:
     stored figures are outdated. Returns the communes recomputed, or None when no mark was waiting."""
     if compute.figures_outdated(check_map=check_map):
         return _recompute_all_locked().communes
-    marks = list(DirtyCommune.objects.values("commune_id").annotate(last=Max("id")).order_by())
+    marks = list(
+        DirtyCommune.objects.values("commune_id")
+        .annotate(last=Max("id"), whole=Count("id", filter=Q(activities_only=False)))
+        .order_by()
+    )
     if not marks:
         return None
     ids = [m["commune_id"] for m in marks]
     last = max(m["last"] for m in marks)
-    recompute(commune_ids=ids)
+    recompute(
+        commune_ids=[m["commune_id"] for m in marks if m["whole"]],
+        activities_only=[m["commune_id"] for m in marks if not m["whole"]],
+    )
     DirtyCommune.objects.filter(pk__lte=last, commune_id__in=ids).delete()
     return len(ids)
 
