@@ -10,6 +10,8 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cdt
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 TEST_REDIS_CACHE_URL ?= redis://127.0.0.1:6379/14
+# Test processes: the suite waits on PostgreSQL, Redis and subprocesses about half the time, so two fill two cores.
+TEST_WORKERS ?= 2
 TEST_ENV := DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) REDIS_CACHE_URL=$(TEST_REDIS_CACHE_URL) DEBUG=false \
 	SECRET_KEY=test-only-secret-key-0123456789abcdefghijklmnop ALLOWED_HOSTS=testserver,localhost,127.0.0.1 \
 	SECURE_SSL_REDIRECT=false
@@ -41,8 +43,10 @@ run: install
 	DEBUG=true $(PY) manage.py runserver --noreload $(HOST):$(PORT)
 
 ## Run the whole test suite on PostgreSQL and Redis, then the security suite again on the embedded SQLite default.
+## TEST_WORKERS processes (pytest-xdist, a file at a time), each with its own test database and Redis databases
+## (tests/parallel.py).
 test: install
-	$(TEST_ENV) $(VENV)/bin/pytest --create-db $(PYTEST_ARGS)
+	$(TEST_ENV) $(PY) -m pytest -p tests.parallel -n $(TEST_WORKERS) --dist loadfile --create-db $(PYTEST_ARGS)
 	env -u DATABASE_URL -u REDIS_URL $(EMBEDDED_TEST_ENV) $(VENV)/bin/pytest -p no:cacheprovider tests/security
 
 ## Only the security suite, on both databases.

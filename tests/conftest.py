@@ -58,6 +58,22 @@ def pytest_collection_modifyitems(config, items):
             raise pytest.UsageError(f"On the embedded default only tests/security runs; asked for {outside[:3]}")
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """After a test that could flush the database (a transactional test flushes every table at its end), put
+    the shipped reference rows back, so that the next test finds the database as migrations left it whatever
+    ran before it: under pytest-xdist (make test) the order of the files differs from run to run."""
+    result = yield
+    if nextitem is None:  # the session's end: the test database is gone
+        return result
+    if item.get_closest_marker("django_db") or {"db", "transactional_db", "live_server"} & set(item.fixturenames):
+        from pytest_django.plugin import blocking_manager_key
+
+        with item.config.stash[blocking_manager_key].unblock():
+            ensure_reference_data()
+    return result
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _clean_redis():
     if embedded_run():
