@@ -259,65 +259,94 @@ def _recompute_everything(now, today: dt.date, types: list[str]) -> RecomputeRes
 def _recompute_marked(whole: list[int], partial: list[int], now, today: dt.date, types: list[str]) -> RecomputeResult:
     """The incremental path. `whole` communes are computed from the sources of every 2025 commune sharing an old
     commune with them (what the 2024 map's communes around them are made of), read once for both maps;
-    `partial` ones (activities only) have their activity figures merged into their stored ones."""
+    `partial` ones (activities only) have their activity figures written over their stored ones."""
     quarter_start = compute.quarter_of(today)[1]
-    merged, merged_old = {}, {}
+    activity, activity_old = {}, {}
     if partial:
-        found = _activity_figures_merged(partial, today, types, quarter_start)
+        found = _activity_figures(partial, today, types, quarter_start)
         if found is None:  # figures never stored for one of them: recompute them whole
             whole, partial = sorted({*whole, *partial}), []
         else:
-            merged, merged_old = found
+            activity, activity_old = found
     marked = whole + partial
     was = CommuneFigures.objects.filter(commune_id__in=marked).values_list("province_id").order_by()
     now_in = Commune.objects.filter(pk__in=marked).values_list("province_id", flat=True).order_by()
     province_ids = set(now_in.union(was, all=True))
-    figures, old_ids, sources = merged, set(), None
+    figures, old_ids, sources = {}, set(), None
     if whole:
         old_ids, around = _links_around(whole)
         sources = compute.read_sources(set(whole) | around, quarter_start=quarter_start)
-        figures = compute.compute_communes(whole, today=today, type_codes=types, sources=sources) | merged
-    _store_communes(figures, now)
+        figures = compute.compute_communes(whole, today=today, type_codes=types, sources=sources)
+        _store_communes(figures, now)
+    _store_activity_figures(activity, now)
     written = _roll_up(province_ids, now, today, types)
     # The 2024 map after the 2025 map's figures are stored (its unplaced counts are read from them). An old
     # commune around a whole one is computed whole.
-    old = {commune_id: row for commune_id, row in merged_old.items() if commune_id not in old_ids}
+    activity_old = {commune_id: row for commune_id, row in activity_old.items() if commune_id not in old_ids}
+    old = {}
     if old_ids:
-        old |= compute.compute_old_communes(old_ids, today=today, type_codes=types, sources=sources)
-    if old:
+        old = compute.compute_old_communes(old_ids, today=today, type_codes=types, sources=sources)
         _store_communes(old, now)
-        _roll_up({f["province_id"] for f in old.values()}, now, today, types, maps.OLD)
-    return RecomputeResult(communes=len(figures), provinces=written)
+    _store_activity_figures(activity_old, now)
+    if old or activity_old:
+        provinces = {f["province_id"] for f in old.values()} | {f["province_id"] for f in activity_old.values()}
+        _roll_up(provinces, now, today, types, maps.OLD)
+    return RecomputeResult(communes=len(figures) + len(activity), provinces=written)
 
 
-# A stored commune's figures as _store_communes writes them.
-_STORED = [c for c in _COMMUNE_COLUMNS if c not in {"commune_id", "computed_at"}]
-
-
-def _activity_figures_merged(
+def _activity_figures(
     partial: list[int], today: dt.date, types: list[str], quarter_start: dt.date
 ) -> tuple[dict[int, dict], dict[int, dict]] | None:
-    """The figures of these 2025 communes and of the 2024 map's communes they were made of: stored, with the
-    activity figures read again from the activities of every 2025 commune around them (one query). None when a
-    commune has no stored figures to merge into (never computed since it appeared)."""
+    """The figures of these 2025 communes and of the 2024 map's communes they were made of, right in their
+    activity figures only (compute.ACTIVITY_FIGURES): computed from the activities of every 2025 commune around
+    them (one query). None when one of them has no stored figures to write those over (never computed since it
+    appeared, or lost)."""
     old_ids, around = _links_around(partial)
     sources = compute.read_sources(set(partial) | around, quarter_start=quarter_start, activities_only=True)
     fresh = compute.compute_communes(partial, today=today, type_codes=types, sources=sources)
     fresh_old = compute.compute_old_communes(old_ids, today=today, type_codes=types, sources=sources) if old_ids else {}
-    stored = {
-        row.pop("commune_id"): row
-        for row in CommuneFigures.objects.filter(commune_id__in=[*fresh, *fresh_old]).values("commune_id", *_STORED)
-    }
-    if not stored.keys() >= fresh.keys() | fresh_old.keys():
+    ids = [*fresh, *fresh_old]
+    if CommuneFigures.objects.filter(commune_id__in=ids).count() < len(ids):
         return None
+    return fresh, fresh_old
 
-    def merge(computed: dict[int, dict]) -> dict[int, dict]:
-        return {
-            commune_id: stored[commune_id] | {name: figures[name] for name in (*compute.ACTIVITY_FIGURES, "quarter")}
-            for commune_id, figures in computed.items()
-        }
 
-    return merge(fresh), merge(fresh_old)
+_ACTIVITY_COLUMNS = ["commune_id", *compute.ACTIVITY_FIGURES, "computed_at"]
+
+
+def _store_activity_figures(figures: dict[int, dict], now) -> None:
+    """Write these communes' activity figures over their stored rows, leaving every other figure as stored.
+
+    PostgreSQL: COPY into the session's loading table of those columns, then one UPDATE … FROM it (the rows'
+    other figures, three of them JSON, are neither read nor written again)."""
+    if not figures:
+        return
+    rows = [
+        {"commune_id": commune_id, **{name: values[name] for name in compute.ACTIVITY_FIGURES}, "computed_at": now}
+        for commune_id, values in figures.items()
+    ]
+    table = CommuneFigures._meta.db_table
+    if connection.vendor != "postgresql":
+        objects = [CommuneFigures(**row) for row in rows]
+        CommuneFigures.objects.bulk_update(objects, _ACTIVITY_COLUMNS[1:], batch_size=500)
+        return
+    assert connection.in_atomic_block, "the loading table empties at each commit: write inside a transaction"
+    loading = f"loading_activities_{table}"
+    names = ", ".join(_ACTIVITY_COLUMNS)
+    as_json = set(compute.BREAKDOWNS) & set(_ACTIVITY_COLUMNS)
+    updates = ", ".join(f"{c} = l.{c}" for c in _ACTIVITY_COLUMNS[1:])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {loading} ON COMMIT DELETE ROWS AS "
+            f"SELECT {names} FROM {table} WITH NO DATA"
+        )
+        with cursor.cursor.copy(f"COPY {loading} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([_json(row[c]) if c in as_json else row[c] for c in _ACTIVITY_COLUMNS])
+        cursor.execute(
+            f"UPDATE {table} AS f SET {updates} FROM {loading} AS l WHERE f.commune_id = l.commune_id; "
+            f"TRUNCATE {loading}"
+        )
 
 
 def _links_around(commune_ids: list[int]) -> tuple[set[int], set[int]]:

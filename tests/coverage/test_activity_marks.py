@@ -23,6 +23,7 @@ from coverage.models import CommuneFigures, NationalFigures
 from tests.areas.old_map import build_old_map
 from tests.coverage.old_map_sql import expected_communes, expected_nation
 from tests.coverage.test_compute import add_activities
+from tests.embedded import run_on_new_sqlite
 
 pytestmark = pytest.mark.django_db
 
@@ -147,3 +148,38 @@ def test_an_activity_mark_on_a_commune_without_stored_figures_recomputes_it_whol
     assert services.reconcile().differences == 0
     nation = NationalFigures.objects.filter(pk=2).values().get()
     assert {name: nation[name] for name in expected_nation()} == expected_nation()
+
+
+EMBEDDED_ROUND = """
+from django.utils import timezone
+from activities.models import Activity
+from areas.models import DirtyCommune
+from coverage import services
+from coverage.models import CommuneFigures
+from tests.conftest import build_world
+from tests.coverage.test_compute import add_activities
+
+world = build_world()
+services.recompute_all()
+members = CommuneFigures.objects.get(commune=world.a1).members_active
+add_activities(world.teams.a1, 3)
+add_activities(world.teams.b1, 2, type_code="cashless_payment")
+# The marks a sync makes (without its kick, which would run the round in-process at once).
+DirtyCommune.objects.bulk_create(
+    [DirtyCommune(commune_id=c.pk, marked_at=timezone.now(), activities_only=True) for c in (world.a1, world.b1)]
+)
+print("round", services.recompute_dirty())
+a1, b1 = (CommuneFigures.objects.get(commune=c) for c in (world.a1, world.b1))
+print("a1", a1.activities, a1.members_active == members, a1.activities_by_type["vneid"]["activities"])
+print("b1", b1.activities, b1.activities_by_type["cashless_payment"]["activities"])
+print("differences", services.reconcile().differences)
+"""
+
+
+def test_on_the_embedded_database_an_activities_only_round_writes_the_same_figures(tmp_path):
+    """The embedded default (SQLite) writes the activity figures with Django's bulk_update, not PostgreSQL's COPY
+    and UPDATE … FROM."""
+    stdout = run_on_new_sqlite(tmp_path, EMBEDDED_ROUND).split("\n")
+    assert "round 2" in stdout, stdout
+    assert "a1 3 True 3" in stdout and "b1 2 2" in stdout, stdout
+    assert "differences 0" in stdout, stdout
