@@ -97,17 +97,11 @@ def _upsert(model, columns: list[str], key: str, rows: Iterable[dict]) -> None:
         assert connection.in_atomic_block, "the loading table empties at each commit: upsert inside a transaction"
         table = model._meta.db_table
         loading = f"loading_{table}"
-        as_json = {c for c in columns if isinstance(model._meta.get_field(_field_name(model, c)), JSONField)}
         names = ", ".join(columns)
         updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c != key)
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"CREATE TEMPORARY TABLE IF NOT EXISTS {loading} (LIKE {table} INCLUDING DEFAULTS) "
-                "ON COMMIT DELETE ROWS"
-            )
-            with cursor.cursor.copy(f"COPY {loading} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row([_json(row[c]) if c in as_json else row[c] for c in columns])
+            shape = f"(LIKE {table} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+            _copy_to_loading(cursor, model, loading, shape, columns, rows)
             cursor.execute(
                 f"INSERT INTO {table} ({names}) SELECT {names} FROM {loading} "
                 f"ON CONFLICT ({key}) DO UPDATE SET {updates}; TRUNCATE {loading}"
@@ -121,6 +115,16 @@ def _upsert(model, columns: list[str], key: str, rows: Iterable[dict]) -> None:
         update_fields=[c for c in columns if c != key],
         batch_size=500,
     )
+
+
+def _copy_to_loading(cursor, model, loading: str, shape: str, columns: list[str], rows: Iterable[dict]) -> None:
+    """COPY the rows' columns into the session's loading table, created once (`shape`: what follows its name in
+    the CREATE, which makes it empty at each commit); a JSON field's value is written as JSON text."""
+    as_json = {c for c in columns if isinstance(model._meta.get_field(_field_name(model, c)), JSONField)}
+    cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {loading} {shape}")
+    with cursor.cursor.copy(f"COPY {loading} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([_json(row[c]) if c in as_json else row[c] for c in columns])
 
 
 def _field_name(model, column: str) -> str:
@@ -332,17 +336,11 @@ def _store_activity_figures(figures: dict[int, dict], now) -> None:
         return
     assert connection.in_atomic_block, "the loading table empties at each commit: write inside a transaction"
     loading = f"loading_activities_{table}"
-    names = ", ".join(_ACTIVITY_COLUMNS)
-    as_json = set(compute.BREAKDOWNS) & set(_ACTIVITY_COLUMNS)
     updates = ", ".join(f"{c} = l.{c}" for c in _ACTIVITY_COLUMNS[1:])
+    # Its columns: those of the figures' table it writes (a table LIKE the figures' would want every NOT NULL one).
+    shape = f"ON COMMIT DELETE ROWS AS SELECT {', '.join(_ACTIVITY_COLUMNS)} FROM {table} WITH NO DATA"
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"CREATE TEMPORARY TABLE IF NOT EXISTS {loading} ON COMMIT DELETE ROWS AS "
-            f"SELECT {names} FROM {table} WITH NO DATA"
-        )
-        with cursor.cursor.copy(f"COPY {loading} ({names}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row([_json(row[c]) if c in as_json else row[c] for c in _ACTIVITY_COLUMNS])
+        _copy_to_loading(cursor, CommuneFigures, loading, shape, _ACTIVITY_COLUMNS, rows)
         cursor.execute(
             f"UPDATE {table} AS f SET {updates} FROM {loading} AS l WHERE f.commune_id = l.commune_id; "
             f"TRUNCATE {loading}"
