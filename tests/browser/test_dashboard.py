@@ -155,8 +155,17 @@ def log_in(page, server, phone: str, password: str = DEMO_PASSWORD):
     page.goto(f"{server.url}/login/")
     page.fill("#id_phone", phone)
     page.fill("#id_password", password)
-    page.click("#login")
-    page.wait_for_load_state()
+    follow(page, "#login")
+
+
+def follow(page, selector: str):
+    """Click a link or a submit button and wait until the page it leads to has loaded.
+
+    A bare click returns before the navigation starts, so a locator read right after it may count the rows of
+    the old page, or of none while the new one loads.
+    """
+    with page.expect_navigation():
+        page.click(selector)
 
 
 def figure(page, name: str, within: str = "#headline") -> int:
@@ -251,7 +260,7 @@ def test_the_nation_page_shows_the_apis_figures(server, demo, page, tokens, scre
         == 1
     )
 
-    page.click("#rank-hamlets")
+    follow(page, "#rank-hamlets")
     shown = [rows.nth(i).get_attribute("data-code") for i in range(rows.count())]
     coverage = {c: p["hamlet_coverage"] for c, p in provinces.items()}
     assert [coverage[c] for c in shown] == sorted(coverage.values(), reverse=True)
@@ -280,18 +289,18 @@ def test_the_province_table_sorts_filters_and_matches_the_api(server, demo, page
     assert "uncovered" not in states[first_covered:]
 
     # Sorting: teams, descending after a second click.
-    page.click("#commune-table th[data-column=teams_active] a")
-    page.click("#commune-table th[data-column=teams_active] a")
+    follow(page, "#commune-table th[data-column=teams_active] a")
+    follow(page, "#commune-table th[data-column=teams_active] a")
     teams = [_number(rows.nth(i).locator("[data-column=teams_active]").inner_text()) for i in range(rows.count())]
     assert teams == sorted(teams, reverse=True) and teams[0] == max(c["teams_active"] for c in communes.values())
     # Filtering: only covered communes, then a name typed without tones.
     page.select_option("select[name=status]", "covered")
-    page.click("#apply")
+    follow(page, "#apply")
     assert rows.count() == sum(c["covered"] and not c["fully_covered"] for c in communes.values())
     assert all(rows.nth(i).get_attribute("class") == "covered" for i in range(rows.count()))
     page.select_option("select[name=status]", "")
     page.fill("input[name=q]", "van mieu")
-    page.click("#apply")
+    follow(page, "#apply")
     assert [rows.nth(i).get_attribute("data-code") for i in range(rows.count())] == [DEMO_COMMUNE]
 
     # Hamlets without a team: the count, and the download, equal the figures.
@@ -424,7 +433,7 @@ def test_english_on_request(server, demo, page):
 
 def test_the_quarterly_report_downloads_open_and_state_the_apis_figures(server, demo, page, tokens, screenshots):
     log_in(page, server, MINISTRY)
-    page.click("#nav-report")
+    follow(page, "#nav-report")
     page.screenshot(path=screenshots / "dashboard-report.png", full_page=True)
     national = api(server, tokens, MINISTRY, "/coverage/national/")
     quarter = quarter_of(demo["today"])[0]
