@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import Count, Min, Q, Sum
+from django.db.models import Count, Min, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -247,16 +247,14 @@ def _compact(rows, keys: int, shared: dict) -> list[tuple]:
 
 def _activities_placed(scope: Q, quarter_start: dt.date) -> list[tuple]:
     """From the tallies the activity triggers keep: all time per (commune, team, type), and the quarters from
-    `quarter_start` on; never a scan of the activities themselves, so the cost does not grow with history."""
-    lifetime = LifetimeTally.objects.filter(scope, activities__gt=0).values(
-        "commune_id", "team_id", "type_id", "activities", "people_helped"
-    )
-    quarter = (
-        QuarterTally.objects.filter(scope, quarter_start__gte=quarter_start, activities__gt=0)
-        .order_by()
-        .values("commune_id", "team_id", "type_id")
-        .annotate(n=Sum("activities"), people=Sum("people_helped"))
-    )
+    `quarter_start` on; never a scan of the activities themselves, so the cost does not grow with history.
+
+    Rows: (commune, the team's place on the 2024 map, type, activities, people helped, the same two this quarter).
+    """
+    columns = ("commune_id", "team_id", "type_id", "activities", "people_helped")
+    lifetime = LifetimeTally.objects.filter(scope, activities__gt=0).order_by().values(*columns)
+    quarter = QuarterTally.objects.filter(scope, quarter_start__gte=quarter_start, activities__gt=0)
+    quarter = quarter.order_by().values(*columns)
     try:
         lifetime_sql, lifetime_params = lifetime.query.sql_with_params()
         quarter_sql, quarter_params = quarter.query.sql_with_params()
@@ -274,16 +272,20 @@ def _activities_placed(scope: Q, quarter_start: dt.date) -> list[tuple]:
             f" AND t.id = ANY(ARRAY(SELECT DISTINCT s.team_id FROM ({lifetime_sql}) AS s))",
             [*lifetime_params],
         )
+    # Both tallies in one stream, each in its own pair of columns, summed per group, rather than the quarter's rows
+    # joined to the lifetime's on their three-column key: for a round of 168 communes, 87 → 70 ms with 4MB of
+    # work_mem, 73 → 48 ms with the round's 32MB (coverage.services.ROUND_WORK_MEM). A quarter's key is always a
+    # lifetime key too (the triggers count an activity in both), so the groups are the lifetime's.
     # Integers, not numerics: a full recompute holds some 100,000 of these rows at once, and a Decimal takes
     # four times the memory of an int (the worker's peak RSS).
     sql = (
-        f"SELECT a.commune_id, {place}, a.type_id, CAST(SUM(a.activities) AS bigint), "
-        "CAST(SUM(a.people_helped) AS bigint), CAST(SUM(COALESCE(q.n, 0)) AS bigint), "
-        "CAST(SUM(COALESCE(q.people, 0)) AS bigint) "
-        f"FROM ({lifetime_sql}) AS a LEFT JOIN ({quarter_sql}) AS q "
-        "ON q.commune_id = a.commune_id AND q.team_id = a.team_id AND q.type_id = a.type_id "
-        f"LEFT JOIN {team} AS t ON t.id = a.team_id{only_theirs} LEFT JOIN {hamlet} AS h ON h.id = t.hamlet_id "
-        f"GROUP BY a.commune_id, {place}, a.type_id"
+        f"SELECT x.commune_id, {place}, x.type_id, CAST(SUM(x.n) AS bigint), CAST(SUM(x.people) AS bigint), "
+        "CAST(SUM(x.n_quarter) AS bigint), CAST(SUM(x.people_quarter) AS bigint) FROM ("
+        "SELECT a.commune_id, a.team_id, a.type_id, a.activities AS n, a.people_helped AS people, "
+        f"0 AS n_quarter, 0 AS people_quarter FROM ({lifetime_sql}) AS a UNION ALL "
+        f"SELECT q.commune_id, q.team_id, q.type_id, 0, 0, q.activities, q.people_helped FROM ({quarter_sql}) AS q"
+        f") AS x LEFT JOIN {team} AS t ON t.id = x.team_id{only_theirs} LEFT JOIN {hamlet} AS h ON h.id = t.hamlet_id "
+        f"GROUP BY x.commune_id, {place}, x.type_id"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [*lifetime_params, *quarter_params, *only_params])

@@ -38,6 +38,8 @@ logger = logging.getLogger(__name__)
 
 # pg advisory lock key: "one recompute at a time" (any value unique to this purpose).
 RECOMPUTE_LOCK = 7_261_001
+# The least work_mem a recompute's transaction runs with (a server set higher keeps its own).
+ROUND_WORK_MEM = "32MB"
 
 _FIGURE_FIELDS = [*compute.COUNTS, *compute.BREAKDOWNS, "hamlet_coverage", "quarter"]
 _COMMUNE_COLUMNS = ["commune_id", "province_id", "covered", "fully_covered", *_FIGURE_FIELDS, "computed_at"]
@@ -225,7 +227,14 @@ def _begin_exclusive() -> bool:
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         # With the lock, no JIT for the rest of the transaction: compiling a recompute's queries took longer
         # than running them (docs/performance.md), and the incremental round runs every second under load.
-        cursor.execute("SELECT pg_try_advisory_xact_lock(%s), set_config('jit', 'off', true)", [RECOMPUTE_LOCK])
+        # And at least ROUND_WORK_MEM for its sorts and hashes (compose.yaml's setting; PostgreSQL's default of
+        # 4MB sent a round's aggregate of the activity tallies to disk: 70 against 48 ms for 168 communes).
+        cursor.execute(
+            "SELECT pg_try_advisory_xact_lock(%s), set_config('jit', 'off', true), "
+            "CASE WHEN pg_size_bytes(current_setting('work_mem')) < pg_size_bytes(%s) "
+            "THEN set_config('work_mem', %s, true) END",
+            [RECOMPUTE_LOCK, ROUND_WORK_MEM, ROUND_WORK_MEM],
+        )
         return cursor.fetchone()[0]
 
 

@@ -11,7 +11,7 @@ import datetime as dt
 import uuid
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Sum
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -183,3 +183,38 @@ def test_on_the_embedded_database_an_activities_only_round_writes_the_same_figur
     assert "round 2" in stdout, stdout
     assert "a1 3 True 3" in stdout and "b1 2 2" in stdout, stdout
     assert "differences 0" in stdout, stdout
+
+
+def _updates(table: str) -> tuple[int, int]:
+    """(rows updated, of which on their own page) in this transaction, as PostgreSQL's statistics count them."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_stat_get_xact_tuples_updated(%s::regclass), pg_stat_get_xact_tuples_hot_updated(%s::regclass)",
+            [table, table],
+        )
+        return cursor.fetchone()
+
+
+def test_the_figures_tables_leave_room_and_a_round_updates_its_rows_in_place(placed, api):
+    """Migration coverage/0006: pages filled to 70 %, so that a round's rewrite of a commune stays on its page."""
+    world = placed
+    tables = ["coverage_communefigures", "coverage_provincefigures", "coverage_nationalfigures"]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relname, reloptions FROM pg_class WHERE relname = ANY(%s)", [tables])
+        assert dict(cursor.fetchall()) == {table: ["fillfactor=70"] for table in tables}
+    # The fixture's full recompute wrote every commune's row (in this transaction, so no page has been pruned).
+    before = _updates("coverage_communefigures")
+    sync(api, world.tuan, world.teams.a1, 2)
+    services.recompute_dirty()
+    updated, in_place = (now - then for now, then in zip(_updates("coverage_communefigures"), before, strict=True))
+    assert updated >= 2  # A1, and the 2024 map's communes it was made of
+    assert in_place == updated
+
+
+@pytest.mark.parametrize(("server", "expected"), [("4MB", services.ROUND_WORK_MEM), ("64MB", "64MB")])
+def test_a_round_sorts_with_at_least_the_rounds_work_mem_and_keeps_a_larger_one(server, expected):
+    with transaction.atomic(), connection.cursor() as cursor:  # as recompute_dirty's round, within the test's
+        cursor.execute("SELECT set_config('work_mem', %s, true)", [server])
+        assert services._begin_exclusive()
+        cursor.execute("SHOW work_mem")
+        assert cursor.fetchone()[0] == expected
