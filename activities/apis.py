@@ -123,6 +123,7 @@ class ActivitySyncApi(GenericAPIView):
 
         outcomes = services.activities_sync(actor=request.user, items=valid) if valid else {}
         results = []
+        stamps: dict = {}  # each timestamp written once: a batch's created items share theirs
         for sent_id, parsed in order:
             if isinstance(parsed, dict):
                 results.append({"id": sent_id, "status": services.REJECTED, "errors": field_errors(parsed)})
@@ -134,7 +135,10 @@ class ActivitySyncApi(GenericAPIView):
             if outcome.server is not None:
                 result["server"] = ActivityOutput(outcome.server).data
             if outcome.updated_at is not None:
-                result["updated_at"] = _timestamp.to_representation(outcome.updated_at)
+                stamp = stamps.get(outcome.updated_at)
+                if stamp is None:
+                    stamp = stamps[outcome.updated_at] = _timestamp.to_representation(outcome.updated_at)
+                result["updated_at"] = stamp
             results.append(result)
         return Response({"results": results})
 

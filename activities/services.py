@@ -6,6 +6,7 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import transaction
@@ -74,18 +75,28 @@ def _edit_window_open(activity: Activity, now: dt.datetime) -> bool:
     return activity.created_at >= now - dt.timedelta(days=settings.ACTIVITY_EDIT_WINDOW_DAYS)
 
 
+class _Team(NamedTuple):
+    """What a batch needs of a team it writes to."""
+
+    province_id: int
+    commune_id: int
+    status: str
+
+
 class _Context:
     """Everything one batch needs from the database, read in a constant number of queries."""
 
     def __init__(self, actor, items: list[tuple[uuid.UUID, dict]]):
         may_write = actor.role in ActivityQuerySet.write_roles
         team_ids = {values["team_id"] for _, values in items}
-        self.teams = (
+        # Tuples, not model instances: a batch from a province's office names hundreds of teams, and building a
+        # Team for each cost more than the query.
+        self.teams: dict[uuid.UUID, _Team] = (
             {
-                t.pk: t
-                for t in Team.objects.visible_to(actor)
+                pk: _Team(*rest)
+                for pk, *rest in Team.objects.visible_to(actor)
                 .filter(pk__in=team_ids)
-                .only("id", "province_id", "commune_id", "status")
+                .values_list("id", "province_id", "commune_id", "status")
             }
             if may_write
             else {}
