@@ -51,6 +51,13 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="before each measurement, wait up to this many seconds for other processes to leave the cores "
         "(default 120; --quick 0)",
     )
+    parser.add_argument(
+        "--client-ids",
+        choices=("v7", "v4"),
+        default="v7",
+        help="the ids the sync's client gives new activities: time-ordered UUIDv7, as docs/api.md asks of the "
+        "mobile app (default), or random UUIDv4, as a client that ignores that advice sends",
+    )
     parser.add_argument("--output", type=Path, default=RESULTS, help="where latest.json and latest.md go")
     args = parser.parse_args(argv)
     if args.ten_million:

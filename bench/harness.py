@@ -44,6 +44,7 @@ class Harness:
                 "gunicorn_workers": 2,
                 "celery_concurrency": 2,
                 "batch": BATCH,
+                "client_ids": args.client_ids,
                 "postgres_cluster": "private, defaults then recommended" if args.compare_settings else "the machine's",
             },
         }

@@ -296,6 +296,12 @@ def _table(header: list[str], body: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
+_CLIENT_IDS = {
+    "v7": ", sending time-ordered UUIDv7 ids as docs/api.md asks of the app",
+    "v4": ", sending random UUIDv4 ids",
+}
+
+
 def markdown(r: dict) -> str:
     m, st = r["machine"], r["settings"]
     head = (
@@ -303,11 +309,18 @@ def markdown(r: dict) -> str:
         f"{r.get('postgres', '?')}, Python {m['python']}. Mode: {r['mode']} ({st['scale']}, "
         f"{_n(st['activities'])} activities); each timing is the median of {st['runs']} run(s) where cheap; "
         f"ratios come from the same run. gunicorn {st['gunicorn_workers']} sync workers, Celery concurrency "
-        f"{st['celery_concurrency']}, the load client on the same machine. Started {r['started_at']}, "
+        f"{st['celery_concurrency']}, the load client on the same machine"
+        f"{_CLIENT_IDS.get(st.get('client_ids', 'v4'), '')}. Started {r['started_at']}, "
         f"took {r.get('duration_s', 0):.0f} s."
     )
     if r.get("postgres_settings"):
         head += " PostgreSQL settings: " + ", ".join(f"`{k}` {v}" for k, v in r["postgres_settings"].items()) + "."
+    if r.get("checkpoints"):
+        head += (
+            " Before each sync phase, untimed: CHECKPOINT "
+            + ", ".join(f"{seconds} s" for seconds in r["checkpoints"].values())
+            + "."
+        )
     if r.get("vacuums"):
         head += (
             " Between phases, untimed, as autovacuum would: "

@@ -25,6 +25,19 @@ from bench.load import created_items, login, percentile
 from bench.load import run as load_run
 
 
+def client_id(rng: random.Random, kind: str) -> uuid.UUID:
+    """A new activity's id as the app makes it: UUIDv7 (RFC 9562, docs/api.md) or a random UUIDv4.
+
+    UUIDv7 is 48 bits of Unix time in milliseconds, the version, 12 random bits, the variant and 62 random bits:
+    a batch's new keys fall together at the end of the primary key's range instead of on random index pages.
+    """
+    if kind == "v4":
+        return uuid.UUID(int=rng.getrandbits(128), version=4)
+    millis = time.time_ns() // 1_000_000
+    value = (millis << 80) | (0x7 << 76) | (rng.getrandbits(12) << 64) | (0b10 << 62) | rng.getrandbits(62)
+    return uuid.UUID(int=value)
+
+
 class ApiScenarios:
     """Figures measured through HTTP against gunicorn and the worker (mixed into bench.run.Bench)."""
 
@@ -122,7 +135,7 @@ class ApiScenarios:
             for _i in range(BATCH):
                 team_id, hamlet_id = teams[rng.randrange(len(teams))]
                 item = {
-                    "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                    "id": str(client_id(rng, self.args.client_ids)),
                     "team": team_id,
                     "type": "vneid" if rng.random() < 0.5 else "online_public_services",
                     "occurred_on": (today - dt.timedelta(days=rng.randrange(30))).isoformat(),
@@ -156,8 +169,12 @@ class ApiScenarios:
         quick = self.args.quick
         levels = {1: 4, 8: 16, 32: 32} if quick else {1: 20, 8: 80, 32: 160}
         max_seconds = 30 if quick else 150
-        say(f"sync: province admin of province id {province_id} ({len(teams):,} teams), batches of {BATCH}")
-        out: dict = {"province_teams": len(teams), "levels": {}}
+        self.checkpoint("the sync")
+        say(
+            f"sync: province admin of province id {province_id} ({len(teams):,} teams), batches of {BATCH}, "
+            f"UUID{self.args.client_ids} ids"
+        )
+        out: dict = {"province_teams": len(teams), "client_ids": self.args.client_ids, "levels": {}}
         for concurrency, batches in levels.items():
             runs: dict[str, list] = {"product": [], "bare": []}
             for run in range(self.args.runs):
