@@ -61,6 +61,36 @@ def test_replay_of_a_500_item_batch_leaves_500_rows(world, api):
     assert len(snapshot) == 500
 
 
+def uuid7_at(when: dt.datetime, random_bits: int) -> uuid.UUID:
+    """A UUIDv7 (RFC 9562) as docs/api.md asks the app to make: 48 bits of Unix milliseconds first."""
+    millis = int(when.timestamp() * 1000)
+    rand_a, rand_b = random_bits >> 62 & 0xFFF, random_bits & (1 << 62) - 1
+    return uuid.UUID(int=millis << 80 | 0x7 << 76 | rand_a << 64 | 0b10 << 62 | rand_b)
+
+
+def test_any_version_of_uuid_is_accepted_and_kept_as_the_activitys_id(world, api):
+    """docs/api.md recommends UUIDv7 for new records, and accepts any UUID: older clients send v4 or v1."""
+    now = timezone.now()
+    ids = [
+        uuid7_at(now, 1),
+        uuid7_at(now + dt.timedelta(milliseconds=1), 2),
+        uuid.uuid4(),
+        uuid.uuid1(),
+        uuid.uuid5(uuid.NAMESPACE_URL, "https://example.test/activity"),
+    ]
+    assert [i.version for i in ids] == [7, 7, 4, 1, 5]
+    assert ids[0] < ids[1]  # time-ordered: a later id sorts after an earlier one
+    batch = [item | {"id": str(i)} for item, i in zip(items(len(ids), world.teams.a1), ids, strict=True)]
+    batch[1]["id"] = batch[1]["id"].upper()  # the canonical form is not required either
+    client = api(world.tuan)
+    results = sync(client, batch)
+    assert statuses(results) == {"created": len(ids)}
+    assert [uuid.UUID(r["id"]) for r in results] == ids
+    assert set(Activity.objects.values_list("id", flat=True)) == set(ids)
+    assert statuses(sync(client, batch)) == {"unchanged": len(ids)}
+    assert Activity.objects.count() == len(ids)
+
+
 def test_partial_batch_saves_the_valid_items(world, api):
     batch = items(500, world.teams.a1)
     broken = {
