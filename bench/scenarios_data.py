@@ -228,20 +228,24 @@ class DataScenarios:
             )
             self.admins[province.pk] = user
 
-    def checkpoint(self, phase: str) -> None:
-        """CHECKPOINT, untimed, so that a phase does not pay for the earlier phases' writes.
-
-        The load and its VACUUM leave gigabytes of dirty pages at 10 M; without this the checkpointer writes
-        them out during the sync, and the sync's first runs measure the disk instead of the service.
-        """
+    def _maintenance(self, statement: str, key: str, when: str, phase: str) -> None:
+        """Run one maintenance statement between phases, untimed; record its seconds under results[key]."""
         from django.db import connection
 
         started = time.perf_counter()
         with connection.cursor() as cursor:
-            cursor.execute("CHECKPOINT")
+            cursor.execute(statement)
         seconds = round(time.perf_counter() - started, 1)
-        self.results.setdefault("checkpoints", {})[f"{phase} (pass {self.measure_pass})"] = seconds
-        say(f"CHECKPOINT before {phase}: {seconds} s (untimed)")
+        self.results.setdefault(key, {})[f"{phase} (pass {self.measure_pass})"] = seconds
+        say(f"{statement} {when} {phase}: {seconds} s (untimed)")
+
+    def checkpoint(self, phase: str) -> None:
+        """CHECKPOINT, untimed, so that a phase does not pay for the earlier phases' writes.
+
+        The load and its VACUUM leave gigabytes of dirty pages at 10 M; the sync's first runs should not be
+        the ones that wait for the checkpointer to write them out.
+        """
+        self._maintenance("CHECKPOINT", "checkpoints", "before", phase)
 
     def vacuum_after(self, phase: str) -> None:
         """VACUUM (ANALYZE) the database, untimed, as autovacuum would have done by the next phase.
@@ -250,11 +254,4 @@ class DataScenarios:
         the recompute) held 137,000 after the sync at 2 M, and a read of the freshness validator scanned them
         all. Production runs autovacuum; this machine's PostgreSQL may not (the settings table records it).
         """
-        from django.db import connection
-
-        started = time.perf_counter()
-        with connection.cursor() as cursor:
-            cursor.execute("VACUUM (ANALYZE)")
-        seconds = round(time.perf_counter() - started, 1)
-        self.results.setdefault("vacuums", {})[f"{phase} (pass {self.measure_pass})"] = seconds
-        say(f"VACUUM (ANALYZE) after {phase}: {seconds} s (untimed)")
+        self._maintenance("VACUUM (ANALYZE)", "vacuums", "after", phase)
